@@ -1,0 +1,31 @@
+"""``python -m studies NAME [options]``: run one study by name."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+STUDIES = {
+    "market": "A market with a population of rule-based traders: prices, liquidity, PnL.",
+    "equilibria": "Empirical game of trader types: Nash, Pareto, alpha-rank, response graph.",
+    "theory": "Textbook games: Nash vs Pareto, learning dynamics.",
+    "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        lines = ["usage: python -m studies NAME [options]", "", "studies:"]
+        lines += [f"  {name:<15} {text}" for name, text in STUDIES.items()]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    name = argv[0]
+    if name not in STUDIES:
+        sys.stderr.write(f"unknown study {name!r}; choose one of {sorted(STUDIES)}\n")
+        return 2
+    module = importlib.import_module(f"studies.{name}")
+    return int(module.cli(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
