@@ -41,7 +41,7 @@ class MarketConfig:
     trades against whatever it crosses and rests for ``bg_ttl`` rounds. ``initial_depth`` background orders per side
     (one lot each) start the book at ``rbar -/+ 1 .. initial_depth``.
 
-    Players: see :mod:`marketgames.market.actions` for the action menu. Each order is ``lot`` lots; an order that
+    Players: see :mod:`marketgames.games.lob_market` for the action menu. Each order is ``lot`` lots; an order that
     could take a player's worst-case position (inventory plus resting orders on that side) beyond
     ``position_limit`` is cut to fit or rejected; a player keeps at most ``max_orders`` resting orders (further
     limit orders are rejected; a two-sided quote first cancels the player's resting orders).

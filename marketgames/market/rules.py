@@ -288,7 +288,7 @@ def wealth2(buf, P, player):
 
 @njit(cache=True)
 def observe(buf, P, player, out):
-    """The integer observation of ``player`` (see :mod:`marketgames.games.observer` for the named views).
+    """The integer observation of ``player`` (named views: ``LobMarketObserver`` in :mod:`marketgames.games.lob_market`).
 
     Private: inventory, cash, resting buy lots, resting sell lots. Book: top ``book_levels`` bid prices, bid
     sizes, ask prices, ask sizes (price -1 and size 0 where a level is missing). Market: last trade price, spread

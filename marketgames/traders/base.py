@@ -1,0 +1,195 @@
+"""The contract of a rule-based trader: an OpenSpiel policy that acts only on its own integer observation.
+
+A trader maps a batch of observations ``(B, obs_size)`` to action probabilities ``(B, num_actions)`` with numpy
+(:meth:`RuleTrader.probabilities`); a batched simulator samples from the rows with its own random numbers, so a
+trader holds no random generator and no memory: randomness is expressed only as probabilities, and anything a trader
+conditions on (prices, its account, the round) comes from the observation. It never sees the fundamental value nor
+other players' accounts.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from open_spiel.python import policy
+
+from ..market.config import MarketConfig
+from .observation import ActionLayout, ObservationLayout
+
+
+class TraderConfigError(ValueError):
+    """A trader parameter is not allowed (or the market lacks what the trader needs)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented trader parameter.
+
+    ``kind`` is ``int``, ``float``, ``str`` or ``bool``; ``low``/``high`` bound numbers (inclusive); ``choices``
+    lists the allowed strings; a ``default`` of ``None`` means "derived from the market" (resolved by the trader).
+    """
+
+    default: Any
+    doc: str
+    kind: type = int
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return f"one of {list(self.choices)}"
+        if self.kind is bool:
+            return "True or False"
+        lo = "-inf" if self.low is None else self.low
+        hi = "inf" if self.high is None else self.high
+        what = "an integer" if self.kind is int else "a number"
+        return f"{what} in [{lo}, {hi}]"
+
+
+def _coerce(trader: str, name: str, value: Any, spec: Param) -> Any:
+    """``value`` checked against ``spec`` (ints for int params, floats for float params)."""
+    def fail(allowed: str | None = None) -> TraderConfigError:
+        return TraderConfigError(f"{trader}: parameter {name}={value!r} is not allowed: expected "
+                                 f"{allowed or spec.allowed()}")
+
+    if spec.kind is bool:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise fail()
+    if spec.kind is str:
+        if not isinstance(value, str) or (spec.choices is not None and value not in spec.choices):
+            raise fail()
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise fail()
+    if spec.kind is int:
+        if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+            raise fail()
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise fail()
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+        raise fail()
+    return value
+
+
+class RuleTrader(policy.Policy):
+    """Base class of the rule-based traders.
+
+    Args:
+        game: a ``python_lob_market`` game (anything with a ``config`` :class:`MarketConfig`).
+        player_ids: the seats this policy plays (default: all of them).
+        **params: the trader's parameters (see the subclass's ``PARAMS``); unknown names and values out of range
+            raise :class:`TraderConfigError` naming the parameter, the value and what is allowed.
+
+    Subclasses set ``name``, ``PARAMS`` and implement :meth:`_probabilities`; :meth:`_resolve` may fill in
+    market-dependent defaults and check that the market offers the actions the trader needs.
+    """
+
+    name: ClassVar[str] = "rule_trader"
+    PARAMS: ClassVar[dict[str, Param]] = {}
+
+    def __init__(self, game: Any, player_ids: list[int] | None = None, **params: Any) -> None:
+        config = getattr(game, "config", None)
+        if not isinstance(config, MarketConfig):
+            raise TypeError(f"game={game!r} is not allowed: {self.name} needs a python_lob_market game "
+                            "(a game with a MarketConfig `config`)")
+        if player_ids is None:
+            player_ids = list(range(game.num_players()))
+        player_ids = [int(p) for p in player_ids]
+        bad = [p for p in player_ids if not 0 <= p < game.num_players()]
+        if bad or not player_ids:
+            raise TraderConfigError(f"{self.name}: player_ids={player_ids!r} is not allowed: expected a non-empty "
+                                    f"list of seats in [0, {game.num_players() - 1}]")
+        super().__init__(game, player_ids)
+        self.config: MarketConfig = config
+        self.layout = ObservationLayout(config)
+        self.actions = ActionLayout(config)
+        unknown = sorted(set(params) - set(self.PARAMS))
+        if unknown:
+            given = ", ".join(f"{k}={params[k]!r}" for k in unknown)
+            raise TraderConfigError(f"{self.name}: unknown parameter(s) {given}; allowed: {sorted(self.PARAMS)}")
+        values = {}
+        for key, spec in self.PARAMS.items():
+            value = params.get(key, spec.default)
+            values[key] = None if value is None and spec.default is None else _coerce(self.name, key, value, spec)
+        self._params = self._resolve(values)
+
+    # ------------------------------------------------------------------ for subclasses
+    def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Fill market-dependent defaults (``None``) and check the market; returns the final parameters."""
+        return params
+
+    def _probabilities(self, obs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _error(self, name: str, value: Any, allowed: str) -> TraderConfigError:
+        return TraderConfigError(f"{self.name}: parameter {name}={value!r} is not allowed: {allowed}")
+
+    def _max_position(self, value: int | None) -> int:
+        """Resolve a ``max_position`` parameter: default and upper bound the market's ``position_limit``."""
+        limit = self.config.position_limit
+        if value is None:
+            return limit
+        if value > limit:
+            raise self._error("max_position", value, f"expected <= the market's position_limit={limit}")
+        return value
+
+    def _need_limit_levels(self, name: str, value: Any, levels: int) -> None:
+        if self.config.limit_levels < levels:
+            raise self._error(name, value, f"needs limit orders k = 0..{levels - 1}, but the market has "
+                              f"limit_levels={self.config.limit_levels}; use a market with limit_levels >= {levels}")
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def params(self) -> dict[str, Any]:
+        """The trader's parameters (market-dependent defaults filled in)."""
+        return dict(self._params)
+
+    @property
+    def spec(self) -> str:
+        """A spec string that :func:`marketgames.traders.make_trader` turns back into this trader."""
+        from .registry import format_spec
+
+        return format_spec(self.name, self._params)
+
+    def probabilities(self, obs: np.ndarray) -> np.ndarray:
+        """Action probabilities for a batch of observations: ``(B, obs_size)`` ints -> ``(B, num_actions)``.
+
+        Rows are float64 and sum to 1. Pure numpy over the batch; no randomness.
+        """
+        obs = self.layout.check(obs)
+        probs = self._probabilities(obs)
+        return probs
+
+    def action_probabilities(self, state: Any, player_id: int | None = None) -> dict[int, float]:
+        """``{action: probability}`` (zero-probability actions dropped) from ``player_id``'s observation."""
+        if player_id is None:
+            if len(self.player_ids) == 1:
+                player_id = self.player_ids[0]
+            else:
+                player_id = state.current_player()
+                if player_id < 0:
+                    raise ValueError(f"player_id=None is not allowed at a simultaneous node for a {self.name} "
+                                     f"playing seats {self.player_ids}: pass the seat")
+        if player_id not in self.player_ids:
+            raise ValueError(f"player_id={player_id} is not allowed: this {self.name} plays seats {self.player_ids}")
+        row = self.probabilities(state.observation_ints(player_id)[None])[0]
+        return {int(a): float(p) for a, p in enumerate(row) if p > 0.0}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec} seats={self.player_ids}>"
+
+
+def mix(*parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Sum of ``weight[:, None] * rows`` over ``(weight, rows)`` pairs: a mixture of action distributions."""
+    out = None
+    for weight, rows in parts:
+        term = np.asarray(weight, dtype=np.float64)[:, None] * rows
+        out = term if out is None else out + term
+    return out

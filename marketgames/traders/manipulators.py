@@ -1,0 +1,121 @@
+"""Manipulative traders: a spoofer and a pump-and-dump (momentum ignition) trader.
+
+Both follow a fixed schedule read off the observed round (``steps - rounds_left``), so they need no memory.
+
+References: Wang & Wellman (2017), "Spoofing the limit order book: an agent-based model" (AAMAS), and Wang,
+Vorobeychik & Wellman (2018), "A cloaking mechanism to mitigate market manipulation"; Allen & Gale (1992),
+"Stock-price manipulation" (trade-based manipulation); Kyle & Viswanathan (2008), "How to define illegal price
+manipulation"; the SEC's 2010 "Concept release on equity market structure" (momentum ignition).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import Param, RuleTrader
+
+_MAX_POSITION = Param(None, "largest |inventory| the trader builds (default: the market's position_limit)", int,
+                      low=1)
+
+
+class Spoofer(RuleTrader):
+    """Spoofer: fakes pressure on one side with an order behind the touch, trades on the other side, cancels.
+
+    A cycle of ``period`` rounds: round 0 of the cycle places the spoof, a limit order ``offset`` ticks behind the
+    best bid (a buy spoof) or best ask (a sell spoof), where it is unlikely to execute but shows as depth; round 1
+    trades on the opposite side (``trade_order``: a market order, or a limit order joining the touch); the remaining
+    rounds cancel all its resting orders (the spoof) and wait. With ``side="auto"`` it spoofs buys when flat or long
+    (to sell into the pressure) and sells when short (to buy back), so it keeps its position small; ``"buy"`` /
+    ``"sell"`` fix the spoof side. Wang & Wellman (2017).
+    """
+
+    name: ClassVar[str] = "spoofer"
+    PARAMS: ClassVar[dict[str, Param]] = {
+        "side": Param("auto", "side of the spoof orders", str, choices=("auto", "buy", "sell")),
+        "offset": Param(1, "ticks behind the touch of the spoof order (needs limit_levels > offset)", int, low=1),
+        "period": Param(3, "rounds in a spoof / trade / cancel cycle", int, low=3),
+        "trade_order": Param("market", "order type of the genuine trade", str, choices=("market", "limit")),
+        "max_position": _MAX_POSITION,
+    }
+
+    def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._need_limit_levels("offset", params["offset"], params["offset"] + 1)
+        params["max_position"] = self._max_position(params["max_position"])
+        return params
+
+    def phase(self, obs: np.ndarray) -> np.ndarray:
+        """Position in the cycle: 0 spoof, 1 trade, >= 2 cancel."""
+        obs = self.layout.check(obs)
+        return self.layout.elapsed(obs) % self._params["period"]
+
+    def _probabilities(self, obs: np.ndarray) -> np.ndarray:
+        L, A, p = self.layout, self.actions, self._params
+        inv, rb, rs = L.inventory(obs), L.resting_buy(obs), L.resting_sell(obs)
+        cap = p["max_position"]
+        if p["side"] == "auto":
+            spoof_buy = inv >= 0
+        else:
+            spoof_buy = np.full(obs.shape[0], p["side"] == "buy")
+        phase = self.phase(obs)
+        k = p["offset"]
+        spoof = np.where(spoof_buy, np.where(inv + rb < cap, A.limit_buy(k), A.HOLD),
+                         np.where(inv - rs > -cap, A.limit_sell(k), A.HOLD))
+        if p["trade_order"] == "market":
+            sell, buy = A.MARKET_SELL, A.MARKET_BUY
+        else:
+            sell, buy = A.limit_sell(0), A.limit_buy(0)
+        trade = np.where(spoof_buy, np.where(inv - rs > -cap, sell, A.HOLD),
+                         np.where(inv + rb < cap, buy, A.HOLD))
+        cancel = np.where(rb + rs > 0, A.CANCEL, A.HOLD)
+        action = np.where(phase == 0, spoof, np.where(phase == 1, trade, cancel))
+        return A.one_hot(action)
+
+
+class PumpAndDump(RuleTrader):
+    """Pump and dump (momentum ignition): buys aggressively for ``pump_rounds`` to push the price up, then sells.
+
+    From round ``start``: ``pump_rounds`` of market buys (while below ``max_position``), then ``dump_rounds`` of
+    selling its long inventory (``dump_order``: market sells, or limit sells joining the best ask, cancelling
+    leftover resting buys first); flat or short in the dump, it holds. With ``repeat=True`` the cycle starts again
+    after each dump; otherwise it holds afterwards. Allen & Gale (1992); SEC (2010) on momentum ignition.
+    """
+
+    name: ClassVar[str] = "pump_and_dump"
+    PARAMS: ClassVar[dict[str, Param]] = {
+        "start": Param(0, "round of the first pump", int, low=0),
+        "pump_rounds": Param(5, "rounds of buying", int, low=1),
+        "dump_rounds": Param(5, "rounds of selling", int, low=1),
+        "repeat": Param(True, "start a new pump after each dump", bool),
+        "dump_order": Param("market", "order type of the dump", str, choices=("market", "limit")),
+        "max_position": _MAX_POSITION,
+    }
+
+    def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["dump_order"] == "limit":
+            self._need_limit_levels("dump_order", "limit", 1)
+        params["max_position"] = self._max_position(params["max_position"])
+        return params
+
+    def stage(self, obs: np.ndarray) -> np.ndarray:
+        """0 before the first pump or after the last dump, 1 pumping, 2 dumping."""
+        obs = self.layout.check(obs)
+        p = self._params
+        t = self.layout.elapsed(obs) - p["start"]
+        cycle = p["pump_rounds"] + p["dump_rounds"]
+        pos = np.mod(t, cycle)
+        active = (t >= 0) & (p["repeat"] | (t < cycle))
+        return np.where(active, np.where(pos < p["pump_rounds"], 1, 2), 0)
+
+    def _probabilities(self, obs: np.ndarray) -> np.ndarray:
+        L, A, p = self.layout, self.actions, self._params
+        inv, rb, rs = L.inventory(obs), L.resting_buy(obs), L.resting_sell(obs)
+        stage = self.stage(obs)
+        pump = np.where(inv + rb < p["max_position"], A.MARKET_BUY, A.HOLD)
+        if p["dump_order"] == "market":
+            dump = np.where(inv > 0, A.MARKET_SELL, A.HOLD)
+        else:
+            dump = np.where(inv > rs, A.limit_sell(0), A.HOLD)
+            dump = np.where((inv > 0) & (rb > 0), A.CANCEL, dump)
+        action = np.where(stage == 1, pump, np.where(stage == 2, dump, A.HOLD))
+        return A.one_hot(action)
