@@ -81,26 +81,32 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------------- setup
-def market_config(config: Config) -> MarketConfig:
-    """The :class:`MarketConfig` of the study: ``config.market`` overrides with players and steps filled in."""
+def parse_market_overrides(market: str | Mapping[str, Any]) -> dict[str, Any]:
+    """Market parameter overrides from a game string (``"python_lob_market(price_levels=61)"`` or
+    ``"price_levels=61,shock_prob=0.3"``) or a dict; ``players`` and ``steps`` belong to the study, not here."""
     overrides: dict[str, Any]
-    if isinstance(config.market, Mapping):
-        overrides = dict(config.market)
-    elif isinstance(config.market, str):
-        text = config.market.strip()
+    if isinstance(market, Mapping):
+        overrides = dict(market)
+    elif isinstance(market, str):
+        text = market.strip()
         if not text:
             overrides = {}
         else:
             name, overrides = parse_spec(text if "(" in text else f"{GAME}({text})")
             if name != GAME:
-                raise ValueError(f"market={config.market!r} is not allowed: expected overrides of "
+                raise ValueError(f"market={market!r} is not allowed: expected overrides of "
                                  f"{GAME}, not game {name!r}")
     else:
-        raise TypeError(f"market={config.market!r} is not allowed: expected a game string or a dict")
+        raise TypeError(f"market={market!r} is not allowed: expected a game string or a dict")
     for key in ("players", "steps"):
         if key in overrides:
-            raise ValueError(f"market={config.market!r} is not allowed: {key} is set by the study's "
-                             f"{'population' if key == 'players' else 'steps'}, not by market")
+            raise ValueError(f"market={market!r} is not allowed: {key} is set by the study, not by market")
+    return overrides
+
+
+def market_config(config: Config) -> MarketConfig:
+    """The :class:`MarketConfig` of the study: ``config.market`` overrides with players and steps filled in."""
+    overrides = parse_market_overrides(config.market)
     if not isinstance(config.episodes, int) or config.episodes < 1:
         raise ValueError(f"episodes={config.episodes!r} is not allowed: expected an integer >= 1")
     if len(config.population) < 2:

@@ -364,6 +364,95 @@ def resting_quantity(buf):
     return total
 
 
+# Message rows for ``process_messages``: columns, and the kinds of message.
+MSG_TYPE = 0
+MSG_SIDE = 1
+MSG_PRICE = 2       # ignored by market orders and cancels
+MSG_QTY = 3         # ignored by cancels
+MSG_OWNER = 4       # ignored by cancels
+MSG_ID = 5          # order id (>= 0); a cancel names the order to cancel
+MSG_WIDTH = 6
+MSG_LIMIT = 0
+MSG_IOC = 1
+MSG_MARKET = 2
+MSG_CANCEL = 3
+
+
+@njit(cache=True)
+def process_messages(buf, messages, events):
+    """Apply a stream of orders and cancels in one compiled call: the batch path of the order book.
+
+    Row ``i`` of ``messages`` (int64, ``MSG_WIDTH`` columns) is a limit, immediate-or-cancel or market order or a
+    cancel, with the meaning of the :class:`~marketgames.book.OrderBook` method of that name, through the same
+    ``submit`` and ``cancel``. Orders are named by non-negative ids; the id -> slot map lives inside the function
+    (an array indexed by id, so ids should be dense, e.g. message numbers) and is rebuilt from the resting orders on
+    entry, so a stream may be applied in chunks. A message the ``OrderBook`` would refuse (unknown kind or side,
+    price off the grid, size < 1, owner < -1, negative or duplicate id, cancel of an id that is not resting) is
+    skipped and counted. The book cannot grow here: a remainder that finds no free slot is cancelled and counted.
+    ``events`` is scratch space for ``submit`` with at least ``capacity`` rows.
+
+    Returns ``(n_skipped, n_fills, traded_quantity, n_rejected_full)``.
+    """
+    n = buf[H_N_TICKS]
+    cap = buf[H_CAPACITY]
+    if events.shape[0] < cap:
+        raise ValueError("events must have at least `capacity` rows")
+    qtys = buf[H_OFF_QTY]
+    ids = buf[H_OFF_ID]
+    top = -1
+    for i in range(messages.shape[0]):
+        top = max(top, messages[i, MSG_ID])
+    for s in range(cap):
+        if buf[qtys + s] > 0:
+            top = max(top, buf[ids + s])
+    slot_of = np.full(top + 1, -1, np.int64)
+    for s in range(cap):
+        if buf[qtys + s] > 0 and buf[ids + s] >= 0:
+            slot_of[buf[ids + s]] = s
+    n_skipped = 0
+    n_fills = 0
+    traded = 0
+    n_full = 0
+    for i in range(messages.shape[0]):
+        kind = messages[i, MSG_TYPE]
+        side = messages[i, MSG_SIDE]
+        oid = messages[i, MSG_ID]
+        if oid < 0:
+            n_skipped += 1
+            continue
+        if kind == MSG_CANCEL:
+            if slot_of[oid] < 0:
+                n_skipped += 1
+            else:
+                cancel(buf, slot_of[oid])
+                slot_of[oid] = -1
+            continue
+        price = messages[i, MSG_PRICE]
+        if kind == MSG_MARKET:
+            price = n - 1 if side == BUY else 0
+        qty = messages[i, MSG_QTY]
+        owner = messages[i, MSG_OWNER]
+        if (kind < MSG_LIMIT or kind > MSG_MARKET or (side != BUY and side != SELL) or price < 0 or price >= n
+                or qty < 1 or owner < -1 or slot_of[oid] >= 0):
+            n_skipped += 1
+            continue
+        slot, n_ev, filled = submit(buf, side, price, qty, owner, oid, 0, kind == MSG_LIMIT, events)
+        for e in range(n_ev):
+            if events[e, EV_KIND] == EV_FILL:
+                n_fills += 1
+            maker_slot = events[e, EV_MAKER_SLOT]
+            maker_id = events[e, EV_MAKER_ID]
+            # Gone, or its slot re-used by the incoming order: compare ids, not only quantities.
+            if maker_id >= 0 and (buf[qtys + maker_slot] == 0 or buf[ids + maker_slot] != maker_id):
+                slot_of[maker_id] = -1
+        traded += filled
+        if slot >= 0:
+            slot_of[oid] = slot
+        elif slot == REJECTED_FULL:
+            n_full += 1
+    return n_skipped, n_fills, traded, n_full
+
+
 def new_book(n_ticks: int, capacity: int) -> np.ndarray:
     """A fresh empty book buffer."""
     buf = np.zeros(book_size(n_ticks, capacity), dtype=np.int64)

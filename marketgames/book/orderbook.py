@@ -69,6 +69,7 @@ class Level(NamedTuple):
 
 
 NO_OWNER = -1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class OrderBook:
@@ -114,7 +115,7 @@ class OrderBook:
     def depth(self, side: Side, levels: int) -> list[Level]:
         """The top ``levels`` non-empty price levels of ``side``, best first."""
         side = _check_side(side)
-        _check_int("levels", levels, 1)
+        _check_int("levels", levels, 1, error=OrderBookError)
         prices = np.empty(levels, dtype=np.int64)
         sizes = np.empty(levels, dtype=np.int64)
         k = K.depth(self._buf, int(side), int(levels), prices, sizes)
@@ -132,7 +133,10 @@ class OrderBook:
                 int(b[b[K.H_OFF_QTY] + slot]))
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._slot_of
+        try:
+            return order_id in self._slot_of
+        except TypeError:  # unhashable: not an order id
+            return False
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -176,7 +180,7 @@ class OrderBook:
         new_price = old_price if price is None else price
         new_qty = old_qty if quantity is None else quantity
         self._check_price("price", new_price)
-        _check_int("quantity", new_qty, 1)
+        _check_int("quantity", new_qty, 1, error=OrderBookError)
         if new_price == old_price and new_qty <= old_qty:
             if new_qty < old_qty:
                 K.reduce(self._buf, slot, int(new_qty))
@@ -199,8 +203,9 @@ class OrderBook:
 
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
         side = _check_side(side)
-        if isinstance(order_id, bool) or not isinstance(order_id, (int, np.integer)):
-            raise OrderBookError(f"order_id={order_id!r} must be an integer")
+        if (isinstance(order_id, bool) or not isinstance(order_id, (int, np.integer))
+                or not INT64_MIN <= order_id <= INT64_MAX):
+            raise OrderBookError(f"order_id={order_id!r} must be an integer in [{INT64_MIN}, {INT64_MAX}]")
         if order_id in self._slot_of:
             raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
         self._check_price("price", price)
@@ -252,12 +257,13 @@ class OrderBook:
 
 
 def _check_side(side: object) -> Side:
-    try:
-        return Side(side)
-    except ValueError:
-        raise OrderBookError(f"side={side!r} is not a Side: expected Side.BUY or Side.SELL") from None
+    # Only integers 0/1 (a Side is one): ``Side(True)`` or ``Side(1.0)`` would otherwise be accepted as SELL.
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side not in (K.BUY, K.SELL):
+        raise OrderBookError(f"side={side!r} is not a Side: expected Side.BUY or Side.SELL")
+    return Side(int(side))
 
 
 def _check_int(name: str, value: object, minimum: int, error: type[Exception] = ValueError) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise error(f"{name}={value!r} must be an integer >= {minimum}")
+    # The kernels store int64: a larger Python int would fail later with an OverflowError.
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= INT64_MAX:
+        raise error(f"{name}={value!r} must be an integer in [{minimum}, {INT64_MAX}]")

@@ -1,0 +1,96 @@
+"""Payoff-estimation throughput (episodes/s) of an empirical game on kuhn_poker: serial vs a process pool of
+1 and 2 workers, timed in the same run (medians of repeats). The scaling ratio is 2-worker throughput over
+serial (target >= 1.8x on 2 free cores); "warm" excludes pool start-up, "cold" includes it. Also checks that
+all backends give bit-identical payoffs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from solvers.empirical import EmpiricalGame, PreferredActionStrategy, ProcessPoolBackend, SerialBackend, UniformStrategy
+
+
+def _game(seed: int) -> EmpiricalGame:
+    strats = [UniformStrategy(), PreferredActionStrategy([1], name="always_bet"),
+              PreferredActionStrategy([0], name="always_pass")]
+    return EmpiricalGame("kuhn_poker", [strats, strats], seed=seed)
+
+
+def _time(backend, episodes_per_cell: int, seed: int) -> tuple[float, np.ndarray]:
+    eg = _game(seed)
+    cpu = []
+    inner = backend.run
+
+    def run(*a, **k):  # record the workers' CPU seconds to tell contention from overhead
+        out = inner(*a, **k)
+        cpu.append(sum(b.cpu_seconds for b in out))
+        return out
+
+    backend.run = run
+    start = time.perf_counter()
+    try:
+        eg.sample(min_samples=episodes_per_cell, batch_size=250, backend=backend)
+    finally:
+        del backend.run
+    wall = time.perf_counter() - start
+    _CPU_SHARE.append(sum(cpu) / (wall * backend.workers))
+    return wall, eg.payoffs
+
+
+_CPU_SHARE: list[float] = []
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_payoff_estimation", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer episodes and repeats")
+    args = parser.parse_args(argv)
+    per_cell = 2000 if args.quick else 8000
+    repeats = 2 if args.quick else 3
+    episodes = 9 * per_cell
+    results: dict[str, list[float]] = {"serial": [], "pool1 warm": [], "pool2 warm": [], "pool2 cold": []}
+    ref = None
+    identical = True
+    shares: dict[str, list[float]] = {}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    with ProcessPoolBackend(1) as pool1, ProcessPoolBackend(2) as pool2:
+        _time(pool1, 250, 99)  # start the pools (not timed)
+        _time(pool2, 250, 99)
+        for r in range(repeats):
+            for name, backend in (("serial", SerialBackend()), ("pool1 warm", pool1), ("pool2 warm", pool2)):
+                t, pay = _time(backend, per_cell, seed=r)
+                results[name].append(t)
+                shares.setdefault(name, []).append(_CPU_SHARE[-1])
+                if name == "serial":
+                    ref = pay
+                identical &= bool(np.array_equal(pay, ref))
+            with ProcessPoolBackend(2) as cold:
+                t, pay = _time(cold, per_cell, seed=r)
+            results["pool2 cold"].append(t)
+            shares.setdefault("pool2 cold", []).append(_CPU_SHARE[-1])
+            identical &= bool(np.array_equal(pay, ref))
+    med = {k: statistics.median(v) for k, v in results.items()}
+    rate = {k: episodes / v for k, v in med.items()}
+    sys.stdout.write(f"kuhn_poker, 3x3 strategies, {episodes} episodes per run, median of {repeats}\n")
+    sys.stdout.write(f"load average at start: {load:.2f} on {os.cpu_count()} cores\n")
+    sys.stdout.write(f"{'backend':>12} {'seconds':>9} {'episodes/s':>11} {'vs serial':>9} {'CPU share':>9}\n")
+    for k in results:
+        share = statistics.median(shares[k])
+        sys.stdout.write(f"{k:>12} {med[k]:>9.3f} {rate[k]:>11.0f} {rate[k] / rate['serial']:>8.2f}x {share:>9.2f}\n")
+    sys.stdout.write("CPU share = worker CPU seconds / (wall seconds x workers): well below 1 means the cores were "
+                     "busy with other work, so the scaling ratio is not meaningful in this run\n")
+    scaling = rate["pool2 warm"] / rate["serial"]
+    sys.stdout.write(f"scaling 2 workers / serial (warm): {scaling:.2f}x (target >= 1.8x); "
+                     f"2 workers / 1 worker pool: {rate['pool2 warm'] / rate['pool1 warm']:.2f}x; "
+                     f"bit-identical payoffs across backends: {identical}\n")
+    return {"load_average": load, "cpu_share": {k: statistics.median(v) for k, v in shares.items()},
+            "median_seconds": med, "episodes_per_second": rate, "scaling": scaling, "identical": identical}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""Empirical games: payoffs of strategy profiles on any OpenSpiel game, estimated by simulation.
+
+An empirical game (Wellman, 2006, "Methods for empirical game-theoretic analysis") holds, for every profile of
+the given strategies, the mean return per player with its standard error, a normal-approximation confidence
+interval and the sample count. Sampling is adaptive: cells get batches until the CI half-width of every player is
+<= ``target_half_width`` or ``max_samples`` is reached. A symmetric game (all players draw from one strategy set)
+stores one cell per multiset of strategies ("role-symmetric" with one role), with random seating per episode.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+from solvers.empirical.backends import Backend, Task, make_backend
+from solvers.empirical.simulate import BatchStats, SimulationSpec
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CellStats", "EmpiricalGame"]
+
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class CellStats:
+    """One profile's statistics, each of shape ``(n_players,)`` (NaN when not sampled)."""
+
+    mean: np.ndarray
+    standard_error: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    count: int
+
+
+@dataclasses.dataclass
+class _Cell:
+    count: int
+    mean: np.ndarray
+    m2: np.ndarray
+    batches: int
+    samples: list = dataclasses.field(default_factory=list)
+
+    def merge(self, b: BatchStats) -> None:
+        """Chan, Golub & LeVeque (1979) pairwise update of count, mean and M2."""
+        n = self.count + b.count
+        delta = b.mean - self.mean
+        self.mean = self.mean + delta * (b.count / n)
+        self.m2 = self.m2 + b.m2 + delta ** 2 * (self.count * b.count / n)
+        self.count = n
+        self.batches += 1
+        if b.samples is not None:
+            self.samples.append(b.samples)
+
+
+class _Unavailable:
+    """Stands for a strategy of a loaded game whose object was not supplied (its cells cannot be re-sampled)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def action_probabilities(self, state, player_id=None):
+        raise RuntimeError(f"strategy {self.name!r} was loaded from disk without its object; pass strategies= to "
+                           "EmpiricalGame.load to sample more")
+
+
+def _check_strategy(s: Any, where: str) -> None:
+    if not callable(getattr(s, "action_probabilities", None)):
+        raise TypeError(f"{where}={s!r} has no action_probabilities(state, player_id); pass an OpenSpiel "
+                        "policy.Policy or an object with that method")
+
+
+def _name(s: Any, k: int) -> str:
+    return str(getattr(s, "name", None) or f"{type(s).__name__}_{k}")
+
+
+class EmpiricalGame:
+    """Payoff estimates for every profile of ``strategies`` on ``game``.
+
+    Args:
+        game: an OpenSpiel game or its string (``"kuhn_poker"``, ``"leduc_poker(players=3)"``); workers load it
+            from ``str(game)``. Python games are re-registered in workers by importing ``imports`` (the game
+            class's module is added automatically).
+        strategies: ``strategies[p]`` = player ``p``'s list, or (``symmetric=True``) one list shared by all
+            players. Each needs ``action_probabilities(state, player_id)`` and must pickle (for workers).
+        symmetric: cells are multisets of strategies; seats are shuffled every episode.
+        names: strategy names (same nesting as ``strategies``); default: each strategy's ``name`` attribute.
+        seed: root of every per-cell, per-batch seed (``np.random.SeedSequence``).
+        keep_samples: also store every episode's returns (for bootstrap from raw samples).
+        confidence: level of the normal-approximation confidence intervals.
+    """
+
+    def __init__(self, game: Any, strategies: Sequence, *, symmetric: bool = False,
+                 names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
+                 imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95) -> None:
+        import pyspiel
+
+        if isinstance(game, str):
+            for module in imports:
+                __import__(module)
+            game = pyspiel.load_game(game)
+        if not isinstance(game, pyspiel.Game):
+            raise TypeError(f"game={game!r}; pass a pyspiel.Game or a game string")
+        module = type(game).__module__
+        extra = () if module in ("pyspiel", "builtins") or module.startswith("pyspiel") else (module,)
+        self.game_string = str(game)
+        self.imports = tuple(dict.fromkeys(tuple(imports) + extra))
+        self.n_players = int(game.num_players())
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence={confidence}; must be in (0, 1)")
+        self.confidence = float(confidence)
+        self.symmetric = bool(symmetric)
+        self.keep_samples = bool(keep_samples)
+        self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        if self.symmetric:
+            strategies = [list(strategies)]
+            names = [list(names)] if names is not None else None
+        else:
+            strategies = [list(s) for s in strategies]
+            if len(strategies) != self.n_players:
+                raise ValueError(f"strategies has {len(strategies)} lists; {self.game_string} has {self.n_players} "
+                                 "players (use symmetric=True for one shared list)")
+        self._strategies: list[list[Any]] = []
+        self._names: list[list[str]] = []
+        for p, lst in enumerate(strategies):
+            if not lst:
+                raise ValueError(f"strategies[{p}] is empty; every player needs at least one strategy")
+            for k, s in enumerate(lst):
+                _check_strategy(s, f"strategies[{p}][{k}]")
+            nm = [str(x) for x in names[p]] if names is not None else [_name(s, k) for k, s in enumerate(lst)]
+            if len(nm) != len(lst):
+                raise ValueError(f"names[{p}] has {len(nm)} entries for {len(lst)} strategies")
+            self._strategies.append(lst)
+            self._names.append(nm)
+        self._cells: dict[tuple[int, ...], _Cell] = {}
+
+    # ----------------------------------------------------------------------------------------------- structure
+    @property
+    def num_strategies(self) -> tuple[int, ...]:
+        """Strategies per player, ``(S_1, ..., S_n)``."""
+        if self.symmetric:
+            return (len(self._strategies[0]),) * self.n_players
+        return tuple(len(s) for s in self._strategies)
+
+    @property
+    def names(self) -> list[list[str]]:
+        """Strategy names per player."""
+        return [list(self._names[0]) for _ in range(self.n_players)] if self.symmetric else [list(n) for n in self._names]
+
+    def strategies(self, player: int = 0) -> list[Any]:
+        return list(self._strategies[0 if self.symmetric else player])
+
+    def cells(self) -> list[tuple[int, ...]]:
+        """All cells: pure profiles, or sorted multisets in a symmetric game."""
+        if self.symmetric:
+            return list(itertools.combinations_with_replacement(range(len(self._strategies[0])), self.n_players))
+        return list(itertools.product(*[range(len(s)) for s in self._strategies]))
+
+    def add_strategy(self, strategy: Any, *, player: int | None = None, name: str | None = None) -> int:
+        """Add a strategy (for ``player``; for every player in a symmetric game, where ``player`` must be None);
+        returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells."""
+        _check_strategy(strategy, "strategy")
+        if self.symmetric:
+            if player is not None:
+                raise ValueError(f"player={player}; a symmetric game shares one strategy list (use player=None)")
+            p = 0
+        else:
+            if player is None or not 0 <= player < self.n_players:
+                raise ValueError(f"player={player}; pass a player in [0, {self.n_players})")
+            p = player
+        self._strategies[p].append(strategy)
+        self._names[p].append(name or _name(strategy, len(self._strategies[p]) - 1))
+        return len(self._strategies[p]) - 1
+
+    def _spec(self) -> SimulationSpec:
+        strategies = tuple(self._strategies[0]) if self.symmetric else tuple(tuple(s) for s in self._strategies)
+        return SimulationSpec(game_string=self.game_string, strategies=strategies, symmetric=self.symmetric,
+                              n_players=self.n_players, imports=self.imports, keep_samples=self.keep_samples)
+
+    # -------------------------------------------------------------------------------------------- statistics
+    @property
+    def _z(self) -> float:
+        return float(sps.norm.ppf(0.5 + self.confidence / 2))
+
+    def _half_width(self, c: _Cell) -> np.ndarray:
+        if c.count < 2:
+            return np.full(self.n_players, np.inf)
+        return self._z * np.sqrt(c.m2 / (c.count - 1) / c.count)
+
+    def cell_stats(self, profile: Sequence[int]) -> CellStats:
+        """Statistics of a pure profile (per player, in seat order)."""
+        key, order = self._key(tuple(int(a) for a in profile))
+        c = self._cells.get(key)
+        nan = np.full(self.n_players, np.nan)
+        if c is None:
+            return CellStats(nan, nan, nan, nan, 0)
+        mean = c.mean[order]
+        se = np.sqrt(c.m2 / (c.count - 1) / c.count)[order] if c.count > 1 else nan
+        hw = self._z * se
+        return CellStats(mean, se, mean - hw, mean + hw, c.count)
+
+    def _key(self, profile: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
+        if len(profile) != self.n_players or any(not 0 <= a < s for a, s in zip(profile, self.num_strategies)):
+            raise ValueError(f"profile={profile} is not a pure profile of sizes {self.num_strategies}")
+        if not self.symmetric:
+            return profile, np.arange(self.n_players)
+        key = tuple(sorted(profile))
+        return key, np.array([key.index(a) for a in profile])
+
+    def _tensor(self, field: str) -> np.ndarray:
+        out = np.full((self.n_players,) + self.num_strategies, np.nan)
+        for prof in itertools.product(*[range(s) for s in self.num_strategies]):
+            st = self.cell_stats(prof)
+            out[(slice(None),) + prof] = getattr(st, field)
+        return out
+
+    @property
+    def payoffs(self) -> np.ndarray:
+        """Mean payoffs, shape ``(n_players, S_1, ..., S_n)``; NaN where not sampled."""
+        return self._tensor("mean")
+
+    @property
+    def standard_errors(self) -> np.ndarray:
+        return self._tensor("standard_error")
+
+    @property
+    def ci_low(self) -> np.ndarray:
+        return self._tensor("ci_low")
+
+    @property
+    def ci_high(self) -> np.ndarray:
+        return self._tensor("ci_high")
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Samples per pure profile, shape ``(S_1, ..., S_n)``."""
+        out = np.zeros(self.num_strategies, dtype=np.int64)
+        for prof in itertools.product(*[range(s) for s in self.num_strategies]):
+            c = self._cells.get(self._key(prof)[0])
+            out[prof] = 0 if c is None else c.count
+        return out
+
+    def samples(self, profile: Sequence[int]) -> np.ndarray:
+        """Every stored episode return of ``profile`` (``keep_samples=True``), shape ``(count, n_players)``."""
+        key, order = self._key(tuple(int(a) for a in profile))
+        c = self._cells.get(key)
+        if c is None or not c.samples:
+            return np.zeros((0, self.n_players))
+        return np.concatenate(c.samples)[:, order]
+
+    @property
+    def complete(self) -> bool:
+        """Every cell has at least 2 samples."""
+        return all(k in self._cells and self._cells[k].count >= 2 for k in self.cells())
+
+    # ------------------------------------------------------------------------------------------------ sampling
+    def _plan(self, min_samples: int, batch_size: int, target: float | None, max_samples: int) -> list[Task]:
+        tasks: list[Task] = []
+        for key in self.cells():
+            c = self._cells.get(key)
+            count, done = (0, 0) if c is None else (c.count, c.batches)
+            want = 0
+            if count < min_samples:
+                want = math.ceil((min_samples - count) / batch_size)
+            elif target is not None and count < max_samples:
+                hw = float(np.max(self._half_width(c)))
+                if hw > target:
+                    need = count * (hw / target) ** 2
+                    want = max(1, math.ceil((min(need, max_samples) - count) / batch_size))
+            tasks.extend((key, done + j, batch_size) for j in range(want))
+        return tasks
+
+    def sample(self, *, min_samples: int = 100, batch_size: int = 100, target_half_width: float | None = None,
+               max_samples: int = 10_000, backend: str | Backend | None = None, workers: int = 1,
+               address: str | None = None, progress: bool = False) -> int:
+        """Sample every cell to at least ``min_samples`` episodes, then (with ``target_half_width``) add batches
+        until each player's CI half-width is <= the target or the cell has ``max_samples`` (rounded up to a
+        whole batch). Returns the number of episodes run. The numbers depend only on the seed and these
+        arguments, never on ``backend``/``workers`` (see :mod:`solvers.empirical.backends`)."""
+        if min_samples < 2 or batch_size < 1 or max_samples < min_samples:
+            raise ValueError(f"need min_samples={min_samples} >= 2, batch_size={batch_size} >= 1 and "
+                             f"max_samples={max_samples} >= min_samples")
+        if target_half_width is not None and not target_half_width > 0:
+            raise ValueError(f"target_half_width={target_half_width}; must be > 0 or None")
+        owned = not isinstance(backend, Backend)
+        runner = make_backend(backend, workers=workers, address=address)
+        total = 0
+        try:
+            spec = self._spec()
+            while True:
+                tasks = self._plan(min_samples, batch_size, target_half_width, max_samples)
+                if not tasks:
+                    break
+                logger.info("sampling %d batches over %d cells", len(tasks), len({t[0] for t in tasks}))
+                results = runner.run(spec, self.root, tasks, progress=progress)
+                for (key, b, _), stats in sorted(zip(tasks, results), key=lambda x: (x[0][0], x[0][1])):
+                    cell = self._cells.setdefault(key, _Cell(0, np.zeros(self.n_players), np.zeros(self.n_players), 0))
+                    if b != cell.batches:  # pragma: no cover - planning invariant
+                        raise RuntimeError(f"batch {b} of cell {key} out of order")
+                    cell.merge(stats)
+                    total += stats.count
+        finally:
+            if owned:
+                runner.close()
+        return total
+
+    # --------------------------------------------------------------------------------------------- save / load
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
+            "n_players": self.n_players, "symmetric": self.symmetric, "names": self._names,
+            "seed": {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)},
+            "confidence": self.confidence, "keep_samples": self.keep_samples,
+            "cells": [{"cell": list(k), "count": c.count, "batches": c.batches, "mean": c.mean.tolist(),
+                       "m2": c.m2.tolist(),
+                       **({"samples": np.concatenate(c.samples).tolist()} if c.samples else {})}
+                      for k, c in sorted(self._cells.items())],
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a JSON file (sample counts, means, sums of squares, names, seed); strategies are not saved."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict()))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, strategies: Sequence | None = None) -> "EmpiricalGame":
+        """Read a file written by :meth:`save`. Without ``strategies`` the statistics are available but cells
+        cannot be sampled further; with them (same nesting and order as saved) sampling continues where it
+        stopped, with the same seeds."""
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{path}: unknown format {data.get('format')!r}")
+        names = data["names"]
+        if strategies is None:
+            strategies = [[_Unavailable(n) for n in lst] for lst in names]
+            strategies = strategies[0] if data["symmetric"] else strategies
+        seed = np.random.SeedSequence(int(data["seed"]["entropy"]), spawn_key=tuple(data["seed"]["spawn_key"]))
+        game = cls(data["game"], strategies, symmetric=data["symmetric"],
+                   names=names[0] if data["symmetric"] else names, seed=seed, imports=data["imports"],
+                   keep_samples=data["keep_samples"], confidence=data["confidence"])
+        for cell in data["cells"]:
+            c = _Cell(int(cell["count"]), np.array(cell["mean"], float), np.array(cell["m2"], float),
+                      int(cell["batches"]))
+            if "samples" in cell:
+                c.samples = [np.array(cell["samples"], float)]
+            game._cells[tuple(cell["cell"])] = c
+        return game
+
+    def __repr__(self) -> str:
+        return (f"EmpiricalGame({self.game_string!r}, strategies={self.num_strategies}, symmetric={self.symmetric}, "
+                f"sampled={len(self._cells)}/{len(self.cells())} cells)")

@@ -1,0 +1,209 @@
+"""Nash equilibria of n-player normal-form games: support enumeration with a polynomial system per support
+profile, polishing of approximate equilibria, and McLennan-Tourky's fixed-point iteration.
+
+References:
+    Porter, Nudelman & Shoham (2008), "Simple search methods for finding a Nash equilibrium", Games and Economic
+    Behavior 63(2): support profiles by increasing size and balance, pruned by conditional strict dominance; on
+    each support the indifference conditions form a polynomial system (solved here by bounded least squares,
+    scipy's trust-region reflective method, from several starts).
+    McLennan & Tourky (2006), "From imitation games to Kakutani" (quantecon's ``mclennan_tourky``).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Iterator, Sequence
+
+import numpy as np
+from scipy import optimize
+
+from solvers.equilibrium.core import as_payoffs, as_profile, deviation_payoffs, mixture_regret
+from solvers.equilibrium.two_player import EquilibriumNotFoundError, deduplicate, pure_nash
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["solve_support", "polish", "support_profiles", "support_enumeration", "mclennan_tourky"]
+
+
+def _expand(sizes: Sequence[int], supports: Sequence[np.ndarray], z: np.ndarray) -> list[np.ndarray]:
+    out, pos = [], 0
+    for s, sup in zip(sizes, supports):
+        v = np.zeros(s)
+        v[sup] = z[pos:pos + len(sup)]
+        pos += len(sup)
+        out.append(v)
+    return out
+
+
+def _solve_two_player(arr: np.ndarray, supports: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+    """Linear indifference system of a bimatrix game on supports (I, J); least squares for unequal sizes."""
+    I, J = supports
+    A, B = arr[0], arr[1]
+    out = []
+    # y on J makes the row player indifferent over I; x on I makes the column player indifferent over J.
+    for M, rows, cols in ((A[np.ix_(I, J)], I, J), (B[np.ix_(I, J)].T, J, I)):
+        k = len(cols)
+        lhs = np.zeros((len(rows) + 1, k + 1))
+        lhs[:len(rows), :k] = M
+        lhs[:len(rows), k] = -1.0
+        lhs[len(rows), :k] = 1.0
+        rhs = np.zeros(len(rows) + 1)
+        rhs[-1] = 1.0
+        sol, *_ = np.linalg.lstsq(lhs, rhs, rcond=None)
+        if np.max(np.abs(lhs @ sol - rhs)) > 1e-9:
+            return None
+        out.append(sol[:k])
+    y, x = out
+    return _expand(arr.shape[1:], supports, np.concatenate([x, y]))
+
+
+def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int]], *, x0: Sequence[np.ndarray] | None = None,
+                  starts: int = 3, seed: int = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
+    """Profiles with the given supports where each player is indifferent over their support, found from
+    ``starts`` starting points (``x0`` first, then uniform, then Dirichlet draws from ``seed``). Returned profiles
+    are verified Nash equilibria (largest regret <= ``tol``); may be empty.
+    """
+    arr = as_payoffs(payoffs)
+    sizes = arr.shape[1:]
+    sups = [np.asarray(s, dtype=int) for s in supports]
+    n = arr.shape[0]
+    if n == 2:
+        prof = _solve_two_player(arr, sups)
+        cands = [] if prof is None else [prof]
+    else:
+        sub = arr[(slice(None),) + np.ix_(*sups)]
+        k = [len(s) for s in sups]
+
+        def residual(z: np.ndarray) -> np.ndarray:
+            xs, pos = [], 0
+            for ki in k:
+                xs.append(z[pos:pos + ki])
+                pos += ki
+            v = z[pos:]
+            dev = deviation_payoffs(sub, xs)
+            return np.concatenate([dev[i] - v[i] for i in range(n)] + [np.array([x.sum() - 1.0]) for x in xs])
+
+        rng = np.random.default_rng(seed)
+        inits = []
+        if x0 is not None:
+            inits.append([np.asarray(p, float)[s] for p, s in zip(x0, sups)])
+        inits.append([np.full(ki, 1.0 / ki) for ki in k])
+        while len(inits) < max(starts, 1) + (x0 is not None):
+            inits.append([rng.dirichlet(np.ones(ki)) for ki in k])
+        lo = np.concatenate([np.zeros(sum(k)), np.full(n, -np.inf)])
+        hi = np.concatenate([np.ones(sum(k)), np.full(n, np.inf)])
+        cands = []
+        for xs in inits:
+            v0 = np.array([d @ x for d, x in zip(deviation_payoffs(sub, xs), xs)])
+            z0 = np.clip(np.concatenate(xs + [v0]), lo, hi)
+            try:
+                res = optimize.least_squares(residual, z0, bounds=(lo, hi), xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                                             max_nfev=200)
+            except ValueError:
+                continue
+            if np.max(np.abs(res.fun)) < 1e-7:
+                cands.append(_expand(sizes, sups, res.x[:sum(k)]))
+    out = []
+    for prof in cands:
+        if any(p.min() < -1e-9 or not np.all(np.isfinite(p)) for p in prof):
+            continue
+        prof = [np.clip(p, 0, None) / np.clip(p, 0, None).sum() for p in prof]
+        if mixture_regret(arr, prof) <= tol:
+            out.append(prof)
+    return deduplicate(out)
+
+
+def polish(payoffs: np.ndarray | Sequence, profile: Sequence, *, support_tol: float = 1e-4,
+           tol: float = 1e-8) -> list[np.ndarray] | None:
+    """Turn an approximate equilibrium into an exact one: re-solve the indifference system on its support
+    (probabilities above ``support_tol``), starting from it. ``None`` when the result is not within ``tol``."""
+    arr = as_payoffs(payoffs)
+    prof = as_profile(arr, profile, tol=1e-6)
+    if mixture_regret(arr, prof) <= tol:
+        return prof
+    sups = [np.flatnonzero(p > support_tol) for p in prof]
+    sols = solve_support(arr, sups, x0=prof, starts=1, tol=tol)
+    return sols[0] if sols else None
+
+
+def _conditionally_dominated(arr: np.ndarray, sups: Sequence[np.ndarray]) -> bool:
+    """Some strategy in a support is strictly dominated, given the others play within their supports."""
+    n = arr.shape[0]
+    for i in range(n):
+        sub = arr[i][np.ix_(*[np.arange(arr.shape[1 + i]) if j == i else sups[j] for j in range(n)])]
+        mat = np.moveaxis(sub, i, 0).reshape(sub.shape[i], -1)
+        rows = mat[sups[i]]
+        # dominated[a] = exists a' with mat[a'] > rows[a] everywhere
+        if np.any(np.all(mat[None, :, :] > rows[:, None, :], axis=2).any(axis=1)):
+            return True
+    return False
+
+
+def support_profiles(sizes: Sequence[int]) -> Iterator[tuple[np.ndarray, ...]]:
+    """All support profiles, by increasing total size then imbalance (Porter, Nudelman & Shoham, 2008)."""
+    by_size = {}
+    for s in sizes:
+        if s not in by_size:
+            by_size[s] = [np.array(c) for k in range(1, s + 1) for c in itertools.combinations(range(s), k)]
+    keyed = sorted(itertools.product(*[range(len(by_size[s])) for s in sizes]),
+                   key=lambda idx: (sum(len(by_size[s][j]) for s, j in zip(sizes, idx)),
+                                    max(len(by_size[s][j]) for s, j in zip(sizes, idx))
+                                    - min(len(by_size[s][j]) for s, j in zip(sizes, idx))))
+    for idx in keyed:
+        yield tuple(by_size[s][j] for s, j in zip(sizes, idx))
+
+
+def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, first_only: bool = False,
+                        max_supports: int = 200_000, starts: int = 3, seed: int = 0,
+                        dedup_tol: float = 1e-6) -> list[list[np.ndarray]]:
+    """Nash equilibria of an n-player game by support enumeration (Porter, Nudelman & Shoham, 2008).
+
+    Pure equilibria come first (direct check). Every returned profile is verified (largest regret <= ``tol``).
+    For n >= 3 the per-support polynomial system is solved numerically from ``starts`` points, so isolated
+    equilibria may in rare cases be missed; for 2 players the system is linear (exact). Degenerate games with
+    continua of equilibria give one representative per support profile.
+
+    Raises:
+        ValueError: the game has more than ``max_supports`` support profiles.
+    """
+    arr = as_payoffs(payoffs)
+    sizes = arr.shape[1:]
+    total = int(np.prod([2 ** s - 1 for s in sizes], dtype=float))
+    if total > max_supports:
+        raise ValueError(f"payoffs of shape {arr.shape} has {total} support profiles > max_supports={max_supports}; "
+                         "use lemke_howson (2 players) or mclennan_tourky")
+    found = [[np.eye(s)[a] for s, a in zip(sizes, prof)] for prof in pure_nash(arr, tol=tol)]
+    if first_only and found:
+        return found[:1]
+    for sups in support_profiles(sizes):
+        if all(len(s) == 1 for s in sups) or _conditionally_dominated(arr, sups):
+            continue
+        sols = solve_support(arr, sups, starts=starts, seed=seed, tol=tol)
+        found.extend(sols)
+        if first_only and found:
+            break
+    return deduplicate(found, tol=dedup_tol)
+
+
+def mclennan_tourky(payoffs: np.ndarray | Sequence, *, epsilon: float = 1e-4, max_iter: int = 2000,
+                    tol: float = 1e-8, init: Sequence | None = None) -> list[np.ndarray]:
+    """One Nash equilibrium of an n-player game: McLennan-Tourky's iteration (quantecon) to an epsilon-equilibrium,
+    then :func:`polish` to an exact one, verified (largest regret <= ``tol``).
+
+    Raises:
+        EquilibriumNotFoundError: the iteration did not converge or the polished profile is not within ``tol``.
+    """
+    arr = as_payoffs(payoffs)
+    from quantecon.game_theory import NormalFormGame
+
+    # quantecon's payoff_profile_array has shape (S_1, ..., S_n, n)
+    g = NormalFormGame(np.moveaxis(arr, 0, -1))
+    ne, res = __import__("quantecon.game_theory", fromlist=["mclennan_tourky"]).mclennan_tourky(
+        g, init=init, epsilon=epsilon, max_iter=max_iter, full_output=True)
+    prof = [np.asarray(p, float) for p in ne]
+    fixed = polish(arr, prof, tol=tol)
+    if fixed is None:
+        raise EquilibriumNotFoundError(
+            f"McLennan-Tourky: regret {mixture_regret(arr, prof):.3g} after {res.num_iter} iterations "
+            f"(converged={res.converged}); polishing did not reach tol={tol}")
+    return fixed

@@ -1,0 +1,271 @@
+"""Which trader types survive competition: an empirical game of rule-based traders in ``python_lob_market``.
+
+Every seat of a symmetric market draws its trader from one population of types and parameter variants. Payoffs of
+every profile are estimated by simulation with confidence intervals (:class:`solvers.empirical.EmpiricalGame`),
+then the meta-game is solved: all Nash equilibria with their supports and regrets, the Pareto frontier over pure
+profiles and over the equilibria, welfare, alpha-rank (Omidshafiei et al. 2019), the best-response graph and its
+sink components, a bootstrap of equilibrium supports over payoff noise, and the market quality at each equilibrium
+(volatility, spread, price efficiency, liquidity, order-flow balance).
+
+Run: ``python -m studies equilibria [--seed N] [--out DIR] [--overwrite] [--quick] [--workers K]``.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pyspiel
+
+import marketgames  # noqa: F401  (registers python_lob_market)
+from marketgames.traders import make_trader
+from solvers.empirical import EmpiricalGame
+from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
+                                 pareto_equilibria, pareto_pure, response_graph, sink_components, support)
+from studies import equilibria_plots as plots
+from marketgames.market import MarketConfig
+from studies.market import QUALITY_ROWS, market_quality, parse_market_overrides, parse_population, run_episode
+from studies.report import ReportWriter, default_run_dir
+
+logger = logging.getLogger(__name__)
+
+STUDY = "equilibria"
+
+
+@dataclass
+class Config:
+    """Configuration of the equilibria study.
+
+    Attributes:
+        population: the strategy set shared by every seat: trader specs (``marketgames.traders.make_trader``).
+        players: seats in the market (the game is symmetric: cells are multisets of strategies).
+        market: market parameter overrides, as in the market study (``"price_levels=61,shock_prob=0.3"``).
+        steps: rounds per episode.
+        samples: episodes per profile at least; with ``target_half_width`` more until each 95% CI is that narrow.
+        target_half_width: CI half-width to reach per cell (PnL units), or ``None`` for exactly ``samples``.
+        max_samples: cap on episodes per profile under adaptive sampling.
+        quality_episodes: episodes simulated at each equilibrium to measure market quality.
+        bootstrap: bootstrap replicates of the equilibrium support.
+        workers: local worker processes for payoff estimation (the numbers do not depend on it).
+        seed: the one seed: per-cell payoff samples, the bootstrap and the quality episodes derive from it.
+        out: report folder (default ``reports/equilibria-seed<seed>-<timestamp>``).
+        overwrite: replace a non-empty ``out`` instead of refusing.
+        quick: a smoke-sized run.
+        progress: show progress bars.
+    """
+
+    population: tuple[str, ...] = ("market_maker(half_spread=1)", "market_maker(half_spread=2)", "trend",
+                                   "mean_reversion", "noise", "zi")
+    players: int = 2
+    market: str | Mapping[str, Any] = ""
+    steps: int = 30
+    samples: int = 100
+    target_half_width: float | None = None
+    max_samples: int = 1000
+    quality_episodes: int = 100
+    bootstrap: int = 100
+    workers: int = 2
+    seed: int = 0
+    out: str | None = None
+    overwrite: bool = False
+    quick: bool = False
+    progress: bool = True
+
+    def effective(self) -> "Config":
+        if not self.quick:
+            return self
+        return dataclasses.replace(self, population=self.population[:4], steps=min(self.steps, 10),
+                                   samples=min(self.samples, 8), quality_episodes=min(self.quality_episodes, 6),
+                                   bootstrap=min(self.bootstrap, 10), target_half_width=None)
+
+    def validate(self) -> None:
+        checks = [("players", self.players, 2), ("steps", self.steps, 1), ("samples", self.samples, 2),
+                  ("max_samples", self.max_samples, self.samples), ("quality_episodes", self.quality_episodes, 1),
+                  ("bootstrap", self.bootstrap, 1), ("workers", self.workers, 1)]
+        for name, value, low in checks:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}={value!r} is not allowed: expected an integer >= {low}")
+        if len(self.population) < 2:
+            raise ValueError(f"population={self.population!r} is not allowed: needs at least 2 strategies")
+        if self.target_half_width is not None and not self.target_half_width > 0:
+            raise ValueError(f"target_half_width={self.target_half_width!r} is not allowed: expected > 0 or None")
+
+
+# ---------------------------------------------------------------------------------------------------- analysis
+def _profile_names(profile: Sequence[np.ndarray], names: Sequence[str], tol: float = 1e-6) -> list[str]:
+    """``"0.60 trend + 0.40 zi"`` for each player's mixture."""
+    return [" + ".join(f"{x[k]:.2f} {names[k]}" for k in np.flatnonzero(x > tol)) for x in profile]
+
+
+def equilibrium_quality(game: Any, traders: Sequence[Any], profile: Sequence[np.ndarray], *, episodes: int,
+                        seed: np.random.SeedSequence) -> dict[str, Any]:
+    """Market quality when each seat draws its trader from its equilibrium mixture at the start of every episode.
+
+    Order-flow balance: the players' net buying (sum of their final inventories) over the volume traded; positive
+    when the players are net buyers from the background flow.
+    """
+    records = []
+    for child in seed.spawn(episodes):
+        rng = np.random.default_rng(child)
+        seats = [traders[int(rng.choice(len(x), p=x / x.sum()))] for x in profile]
+        records.append(run_episode(game, seats, rng))
+    sim = {k: np.stack([r[k] for r in records]) for k in records[0]}
+    quality = market_quality(sim)
+    volume = sim["volume"].sum(1)
+    balance = np.divide(sim["inventory"].sum(1), volume, out=np.full(volume.shape, np.nan), where=volume > 0)
+    finite = balance[np.isfinite(balance)]
+    quality["order_flow_balance"] = float(finite.mean()) if finite.size else float("nan")
+    quality["order_flow_balance_sem"] = (float(finite.std(ddof=1) / np.sqrt(finite.size)) if finite.size > 1
+                                         else float("nan"))
+    return quality
+
+
+def analyse(payoffs: np.ndarray, standard_errors: np.ndarray, names: Sequence[str], *, bootstrap: int,
+            seed: np.random.SeedSequence) -> dict[str, Any]:
+    """Equilibria, Pareto sets, welfare, alpha-rank, response graph and bootstrap of a meta-game."""
+    equilibria = all_nash(payoffs)
+    if not equilibria:  # all_nash verifies; fall back to one equilibrium of the default method
+        equilibria = [nash(payoffs)]
+    values = [expected_payoffs(payoffs, eq) for eq in equilibria]
+    pareto_eq = set(pareto_equilibria(payoffs, equilibria))
+    graph = response_graph(payoffs)
+    rank = alpharank(payoffs)
+    boot = bootstrap_support(payoffs, standard_errors, replicates=bootstrap, seed=seed)
+    return {
+        "equilibria": [{
+            "profile": [x for x in eq], "support": [list(map(int, support(x))) for x in eq],
+            "description": _profile_names(eq, names), "payoffs": v, "welfare": float(v.sum()),
+            "min_payoff": float(v.min()), "regret": float(mixture_regret(payoffs, eq)),
+            "pareto_among_equilibria": k in pareto_eq,
+        } for k, (eq, v) in enumerate(zip(equilibria, values))],
+        "pareto_pure": [list(map(int, p)) for p in pareto_pure(payoffs)],
+        "graph": graph,
+        "sink_components": [[list(map(int, p)) for p in comp] for comp in sink_components(graph)],
+        "alpharank": rank,
+        "bootstrap": boot,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- main
+def main(config: Config) -> dict[str, Any]:
+    """Run the study and write its report; returns the results (also in ``results.json``)."""
+    eff = config.effective()
+    eff.validate()
+    mc = MarketConfig(players=eff.players, steps=eff.steps, **parse_market_overrides(eff.market))
+    game = pyspiel.load_game(mc.game_string())
+    traders = [make_trader(spec, game) for spec in eff.population]
+    names = [t.spec for t in traders]
+    short = [f"S{k}" for k in range(len(traders))]
+    out = Path(eff.out) if eff.out is not None else default_run_dir(STUDY, eff.seed)
+    writer = ReportWriter(out, "Equilibria of rule-based traders in python_lob_market", overwrite=eff.overwrite)
+    root = np.random.SeedSequence(eff.seed)
+    payoff_seed, boot_seed, quality_seed = root.spawn(3)
+
+    start = time.perf_counter()
+    egame = EmpiricalGame(game, traders, symmetric=True, names=names, seed=payoff_seed, imports=("marketgames",))
+    episodes = egame.sample(min_samples=eff.samples, batch_size=min(eff.samples, 50),
+                            target_half_width=eff.target_half_width, max_samples=eff.max_samples,
+                            workers=eff.workers, progress=eff.progress)
+    estimation_time = time.perf_counter() - start
+    payoffs, sems = egame.payoffs, egame.standard_errors
+    analysis = analyse(payoffs, sems, short, bootstrap=eff.bootstrap, seed=boot_seed)
+    eq_seeds = quality_seed.spawn(len(analysis["equilibria"]))
+    for eq, s in zip(analysis["equilibria"], eq_seeds):
+        eq["market_quality"] = equilibrium_quality(game, traders, eq["profile"], episodes=eff.quality_episodes,
+                                                   seed=s)
+    elapsed = time.perf_counter() - start
+    results = {
+        "study": STUDY, "config": dataclasses.asdict(eff), "game_string": mc.game_string(),
+        "strategies": names, "episodes_simulated": episodes,
+        "payoffs": payoffs, "standard_errors": sems, "ci_low": egame.ci_low, "ci_high": egame.ci_high,
+        "counts": egame.counts,
+        "equilibria": analysis["equilibria"], "pareto_pure": analysis["pareto_pure"],
+        "sink_components": analysis["sink_components"],
+        # The game is symmetric: seat 0's marginals speak for every seat.
+        "alpharank": {"marginal": analysis["alpharank"].marginals[0],
+                      "single_population": analysis["alpharank"].single_population},
+        "bootstrap_support_frequency": analysis["bootstrap"].support_frequency[0],
+        "bootstrap_failures": analysis["bootstrap"].failures,
+    }
+    _write_report(writer, eff, results, analysis, egame, short, estimation_time, elapsed)
+    writer.write(results)
+    results["out"] = str(out)
+    return results
+
+
+def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], analysis: dict[str, Any],
+                  egame: EmpiricalGame, short: Sequence[str], estimation_time: float, elapsed: float) -> None:
+    names = results["strategies"]
+    writer.section("Setup")
+    writer.text(f"A symmetric {eff.players}-player market `{results['game_string']}`; every seat picks one of "
+                f"{len(names)} strategies. {results['episodes_simulated']} episodes simulated "
+                f"({eff.samples}+ per profile) in {estimation_time:.1f} s with {eff.workers} worker(s); seed "
+                f"{eff.seed}{' (quick run)' if eff.quick else ''}. Payoffs are final profits in ticks x lots, "
+                "with 95% confidence intervals.")
+    writer.table(["id", "strategy", "alpha-rank score", "bootstrap: share of equilibria using it"],
+                 [[short[k], names[k], float(results["alpharank"]["marginal"][k]),
+                   float(results["bootstrap_support_frequency"][k])] for k in range(len(names))])
+    writer.section("Payoffs")
+    writer.figure(plots.payoff_heatmap(egame.payoffs, egame.ci_high - egame.payoffs, short), "payoffs",
+                  caption="Row player's mean payoff against the column player's strategy (± 95% CI half-width).")
+    writer.section("Nash equilibria")
+    rows = []
+    for k, eq in enumerate(results["equilibria"]):
+        q = eq["market_quality"]
+        rows.append([k, " ; ".join(eq["description"]), " , ".join(f"{v:.2f}" for v in eq["payoffs"]),
+                     eq["welfare"], eq["regret"], "yes" if eq["pareto_among_equilibria"] else "no"])
+    writer.table(["#", "profile (per seat)", "payoffs", "welfare", "regret", "Pareto among equilibria"], rows)
+    writer.text("Every equilibrium is verified: its largest gain from a unilateral deviation (regret) is below "
+                "the tolerance on the estimated payoffs. Sampling noise can move equilibria: see the bootstrap "
+                "column above.")
+    writer.section("Market quality at each equilibrium")
+    writer.table(["measure"] + [f"eq {k}" for k in range(len(results["equilibria"]))],
+                 [[label] + [eq["market_quality"][key] for eq in results["equilibria"]]
+                  for key, label in QUALITY_ROWS + [("order_flow_balance",
+                                                     "order-flow balance: players' net buying / volume")]])
+    writer.section("Pareto frontier and response graph")
+    pareto = ["(" + ", ".join(short[i] for i in p) + ")" for p in results["pareto_pure"]]
+    writer.text("Pareto-optimal pure profiles: " + ", ".join(pareto) + ".")
+    sinks = ["{" + " ".join("(" + ",".join(short[i] for i in p) + ")" for p in comp) + "}"
+             for comp in results["sink_components"]]
+    writer.text("Sink strongly connected components of the best-response graph (a singleton is a pure "
+                "equilibrium): " + ", ".join(sinks) + ".")
+    writer.figure(plots.response_graph_figure(analysis["graph"], short, results["sink_components"]),
+                  "response_graph", caption="Best-response graph over pure profiles: an arrow where one seat "
+                  "gains by switching strategy; sink components in red.")
+    writer.text(f"Total run time {elapsed:.1f} s.")
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m studies equilibria", description=__doc__.split("\n\n")[0])
+    default = Config()
+    parser.add_argument("--seed", type=int, default=default.seed)
+    parser.add_argument("--out", default=None, help="report folder (default reports/equilibria-seed<seed>-<time>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--quick", action="store_true", help="a smoke-sized run")
+    parser.add_argument("--players", type=int, default=default.players)
+    parser.add_argument("--steps", type=int, default=default.steps)
+    parser.add_argument("--samples", type=int, default=default.samples)
+    parser.add_argument("--target-half-width", type=float, default=None)
+    parser.add_argument("--workers", type=int, default=default.workers)
+    parser.add_argument("--population", nargs="+", default=None, metavar="SPEC")
+    parser.add_argument("--market", default="", help="market overrides, e.g. 'price_levels=61,shock_prob=0.3'")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    config = Config(population=parse_population(args.population) if args.population else default.population,
+                    players=args.players, market=args.market, steps=args.steps, samples=args.samples,
+                    target_half_width=args.target_half_width, workers=args.workers, seed=args.seed, out=args.out,
+                    overwrite=args.overwrite, quick=args.quick)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    results = main(config)
+    sys.stdout.write(f"report written to {results['out']}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

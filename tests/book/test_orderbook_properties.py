@@ -1,0 +1,273 @@
+"""Property tests: the compiled book, its batch path and the naive reference agree on every message stream.
+
+Streams of limit / ioc / market / cancel / modify messages -- valid and invalid, several owners, tiny price grids
+so that orders cross often -- go to :class:`OrderBook` and :class:`NaiveOrderBook`; after every message both must
+have returned the same thing (or refused it naming the same parameter) and show the same state, and the book's
+invariants must hold. ``kernels.process_messages`` is checked against the facade on the streams it can express.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from marketgames.book import OrderBook, OrderBookError, Side
+from marketgames.book import kernels as K
+from marketgames.book.reference import NaiveOrderBook
+
+B, S = Side.BUY, Side.SELL
+
+# Bounded and reproducible. No shrink phase: shrinking 300-message streams checked message by message takes
+# minutes; a failure names the first message where the books part (add Phase.shrink to minimise it).
+settings.register_profile(
+    "marketgames-book", max_examples=150, derandomize=True, deadline=None, print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+BOOK_SETTINGS = settings.get_profile("marketgames-book")
+
+N_IDS = 12          # few ids: duplicates and cancels of filled orders are frequent
+IDS = list(range(N_IDS))
+
+
+# ---------------------------------------------------------------- helpers
+def apply(book, msg: tuple):
+    """Send ``msg`` = (kind, args, kwargs) to ``book``; returns ("ok", result) or ("error", parameter named)."""
+    kind, args, kwargs = msg
+    try:
+        return "ok", getattr(book, kind)(*args, **kwargs)
+    except OrderBookError as err:
+        return "error", str(err).split("=", 1)[0]
+
+
+def snapshot(book, ids) -> tuple:
+    n = book.n_ticks
+    orders = {i: (book.order(i), book.queue_position(i)) for i in ids if i in book}
+    return (book.best_bid, book.best_ask, book.spread, book.mid, book.depth(B, n), book.depth(S, n),
+            book.counters, len(book), orders)
+
+
+def check_invariants(state: tuple) -> None:
+    bid, ask, _, _, bids, asks, counters, n_orders, orders = state
+    if bid is not None and ask is not None:
+        assert bid < ask, "crossed book"
+    assert counters["submitted"] == counters["resting"] + counters["filled"] + counters["cancelled"]
+    assert min(counters.values()) >= 0 and counters["filled"] % 2 == 0
+    assert all(q > 0 for _, q in bids + asks) and all(o[0][2] > 0 and o[1] >= 0 for o in orders.values())
+    assert counters["resting"] == sum(q for _, q in bids + asks)
+    assert [p for p, _ in bids] == sorted((p for p, _ in bids), reverse=True)
+    assert [p for p, _ in asks] == sorted(p for p, _ in asks)
+    assert bid == (bids[0][0] if bids else None) and ask == (asks[0][0] if asks else None)
+
+
+def check_buffer(buf: np.ndarray) -> None:
+    """Internal consistency of a kernel book: links, level sizes, best prices, free list, active count."""
+    n, cap = int(buf[K.H_N_TICKS]), int(buf[K.H_CAPACITY])
+    head, tail, lq = buf[K.H_OFF_HEAD], buf[K.H_OFF_TAIL], buf[K.H_OFF_LEVEL_QTY]
+    nxt, prv, qty = buf[K.H_OFF_NEXT], buf[K.H_OFF_PREV], buf[K.H_OFF_QTY]
+    seen = set()
+    for side in (K.BUY, K.SELL):
+        nonempty = []
+        for p in range(n):
+            lvl = side * n + p
+            s, last, total = buf[head + lvl], -1, 0
+            while s != -1:
+                assert s not in seen and buf[prv + s] == last and buf[qty + s] > 0
+                assert buf[buf[K.H_OFF_PRICE] + s] == p and buf[buf[K.H_OFF_SIDE] + s] == side
+                seen.add(s)
+                total += buf[qty + s]
+                last, s = s, buf[nxt + s]
+            assert buf[tail + lvl] == last and buf[lq + lvl] == total
+            if total:
+                nonempty.append(p)
+        if side == K.BUY:
+            assert buf[K.H_BEST_BID] == (max(nonempty) if nonempty else -1)
+        else:
+            assert buf[K.H_BEST_ASK] == (min(nonempty) if nonempty else n)
+    assert buf[K.H_N_ACTIVE] == len(seen)
+    free, s = 0, buf[K.H_FREE_HEAD]
+    while s != -1:
+        assert s not in seen and buf[qty + s] == 0
+        free, s = free + 1, buf[nxt + s]
+    assert free + len(seen) == cap
+
+
+# ---------------------------------------------------------------- strategies
+def mostly(valid: list, invalid: list, weight: int) -> st.SearchStrategy:
+    """Each valid value ``weight`` times as likely as each invalid one (one field in ~30 is invalid)."""
+    return st.sampled_from(valid * weight + invalid)
+
+
+ids_ = mostly(IDS, [-3, 2**63, 1.5, "x"], 8)
+sides = mostly([B, S, 0, 1], [2, -1, True, None], 60)
+qtys = mostly([1, 1, 2, 3, 5, 8], [0, -1, 2.0], 15)
+owners = mostly([-1, 0, 1, 2], [-2, 2**64], 15)
+
+
+def prices(n_ticks: int) -> st.SearchStrategy:
+    return mostly(list(range(n_ticks)), [-1, n_ticks, 2.5, True], 120 // n_ticks)
+
+
+@st.composite
+def message(draw, n_ticks: int, *, with_modify: bool = True) -> tuple:
+    kinds = ["limit"] * 5 + ["ioc", "market", "cancel", "cancel"] + ["modify"] * 2 * with_modify
+    kind = draw(st.sampled_from(kinds))
+    order_id = draw(ids_)
+    if kind == "cancel":
+        return kind, (order_id,), {}
+    if kind == "modify":
+        change = {"price": draw(prices(n_ticks)), "quantity": draw(qtys)}
+        keep = draw(st.sampled_from([("price",), ("quantity",), ("price", "quantity"), ()]))
+        return kind, (order_id,), {k: change[k] for k in keep}
+    side, qty, owner = draw(sides), draw(qtys), draw(owners)
+    if kind == "market":
+        return kind, (order_id, side, qty, owner), {}
+    price = draw(prices(n_ticks))
+    if kind == "limit" and side in (B, S) and not isinstance(side, bool) and draw(st.integers(0, 3)):
+        # Mostly passive limit orders (own half of the grid) so that the book fills up.
+        half = n_ticks // 2
+        price = draw(st.integers(0, half - 1) if side == B else st.integers(half, n_ticks - 1))
+    return kind, (order_id, side, price, qty, owner), {}
+
+
+@st.composite
+def streams(draw, *, with_modify: bool = True, max_size: int = 300):
+    n_ticks = draw(st.integers(2, 8))
+    capacity = draw(st.integers(1, 4))
+    length = draw(st.integers(0, max_size))   # drawn first so that failures shrink to short streams
+    msgs = draw(st.lists(message(n_ticks, with_modify=with_modify), min_size=length, max_size=length))
+    return n_ticks, capacity, msgs
+
+
+# ---------------------------------------------------------------- book vs reference
+@BOOK_SETTINGS
+@given(streams())
+def test_orderbook_matches_reference_after_every_message(stream):
+    n_ticks, capacity, msgs = stream
+    book, ref = OrderBook(n_ticks, capacity=capacity), NaiveOrderBook(n_ticks, capacity=capacity)
+    for i, msg in enumerate(msgs):
+        got, want = apply(book, msg), apply(ref, msg)
+        assert got == want, f"message {i}: {msg}"
+        state = snapshot(book, IDS)
+        assert state == snapshot(ref, IDS), f"state after message {i}: {msg}"
+        check_invariants(state)
+        check_buffer(book._buf)
+
+
+# ---------------------------------------------------------------- batch path vs facade
+_KIND = {"limit": K.MSG_LIMIT, "ioc": K.MSG_IOC, "market": K.MSG_MARKET, "cancel": K.MSG_CANCEL}
+
+
+def _as_row(msg: tuple) -> np.ndarray | None:
+    """The ``process_messages`` row of a message, or None when the message has no int64 encoding."""
+    kind, args, _ = msg
+    if kind == "cancel":
+        args = (args[0], 0, 0, 0, 0)
+    elif kind == "market":
+        args = (args[0], args[1], 0, args[2], args[3])
+    order_id, side, price, qty, owner = args
+    values = (order_id, side, price, qty, owner)
+    if any(isinstance(v, (bool, float, str)) or v is None or not -2**63 <= v < 2**63 for v in values):
+        return None
+    if order_id < 0:   # the batch path names orders by non-negative ids only
+        return None
+    row = np.zeros(K.MSG_WIDTH, np.int64)
+    row[[K.MSG_TYPE, K.MSG_SIDE, K.MSG_PRICE, K.MSG_QTY, K.MSG_OWNER, K.MSG_ID]] = (
+        _KIND[kind], side, price, qty, owner, order_id)
+    return row
+
+
+@settings(BOOK_SETTINGS, max_examples=80)
+@given(streams(with_modify=False), st.booleans())
+def test_process_messages_matches_the_facade(stream, one_call):
+    n_ticks, _, msgs = stream
+    pairs = [(m, r) for m in msgs if (r := _as_row(m)) is not None]
+    book = OrderBook(n_ticks, capacity=1)
+    buf = K.new_book(n_ticks, max(1, len(pairs)))   # no growth in the batch path: room for every message
+    events = np.zeros((max(1, len(pairs)), K.EV_WIDTH), np.int64)
+    expected = np.zeros(4, np.int64)
+    for msg, row in pairs:
+        status, res = apply(book, msg)
+        if status == "error":
+            want = (1, 0, 0, 0)
+        elif msg[0] == "cancel":
+            want = (0, 0, 0, 0)
+        else:
+            want = (0, len(res.fills), sum(f.quantity for f in res.fills), 0)
+        expected += want
+        if not one_call:   # message by message: the id -> slot map is rebuilt from the buffer each time
+            assert K.process_messages(buf, row[None, :], events) == want, msg
+            _assert_same_book(buf, book)
+    if one_call and pairs:
+        rows = np.stack([r for _, r in pairs])
+        assert K.process_messages(buf, rows, events) == tuple(expected)
+        _assert_same_book(buf, book)
+
+
+def _assert_same_book(buf: np.ndarray, book: OrderBook) -> None:
+    check_buffer(buf)
+    n = book.n_ticks
+    prices_, sizes = np.empty(n, np.int64), np.empty(n, np.int64)
+    for side in (B, S):
+        k = K.depth(buf, int(side), n, prices_, sizes)
+        assert [(int(p), int(q)) for p, q in zip(prices_[:k], sizes[:k])] == book.depth(side, n)
+    got = {int(buf[buf[K.H_OFF_ID] + s]): ((Side(int(buf[buf[K.H_OFF_SIDE] + s])), int(buf[buf[K.H_OFF_PRICE] + s]),
+                                           int(buf[buf[K.H_OFF_QTY] + s])), int(K.queue_ahead(buf, s)))
+           for s in range(int(buf[K.H_CAPACITY])) if buf[buf[K.H_OFF_QTY] + s] > 0}
+    assert got == {i: (book.order(i), book.queue_position(i)) for i in IDS if i in book}
+    assert [int(buf[h]) for h in (K.H_SUBMITTED, K.H_FILLED, K.H_CANCELLED)] == [
+        book.counters[k] for k in ("submitted", "filled", "cancelled")]
+
+
+# ---------------------------------------------------------------- one long deterministic stream
+def long_stream(n_messages: int, n_ticks: int, rng: np.random.Generator):
+    """Mostly valid messages around a drifting mid; cancels and modifies aim at earlier limit orders.
+
+    ``live`` holds the ids of limit orders not yet targeted (some have been filled since: their cancels are refused).
+    """
+    next_id, mid, live = 0, n_ticks // 2, []
+    for _ in range(n_messages):
+        mid = int(np.clip(mid + rng.integers(-1, 2), 3, n_ticks - 4))
+        u = rng.random()
+        side = Side(int(rng.integers(2)))
+        price = int(np.clip(mid - side.sign * rng.integers(-1, 6), 0, n_ticks - 1))   # mostly passive
+        qty = int(rng.integers(1, 6)) if rng.random() > 0.01 else 0
+        owner = int(rng.integers(-1, 6))
+        if u < 0.6 or not live:
+            kind = "limit" if u < 0.4 else "ioc" if u < 0.5 else "market"
+            yield kind, ((next_id, side, qty, owner) if kind == "market" else (next_id, side, price, qty, owner)), {}
+            live += [next_id] if kind == "limit" else []
+            next_id += 1
+            continue
+        k = int(rng.integers(len(live)))
+        target = live[k] if rng.random() > 0.05 else next_id + 7   # a few never-seen ids
+        if u < 0.9:
+            live[k] = live[-1]
+            live.pop()
+            yield "cancel", (target,), {}
+        else:
+            yield "modify", (target,), {"price": price} if rng.random() < 0.5 else {"quantity": qty}
+
+
+@pytest.mark.slow
+def test_long_deterministic_stream_matches_reference():
+    n_ticks = 24
+    book, ref = OrderBook(n_ticks, capacity=8), NaiveOrderBook(n_ticks)
+    n_errors = n_fills = 0
+    for i, msg in enumerate(long_stream(20_000, n_ticks, np.random.default_rng(0))):
+        got, want = apply(book, msg), apply(ref, msg)
+        assert got == want, f"message {i}: {msg}"
+        n_errors += got[0] == "error"
+        n_fills += got[0] == "ok" and msg[0] != "cancel" and len(got[1].fills)
+        state = (book.best_bid, book.best_ask, book.depth(B, n_ticks), book.depth(S, n_ticks), book.counters,
+                 len(book))
+        assert state == (ref.best_bid, ref.best_ask, ref.depth(B, n_ticks), ref.depth(S, n_ticks), ref.counters,
+                         len(ref)), f"state after message {i}: {msg}"
+        if i % 25 == 0:
+            recent = range(max(0, i - 300), i + 1)   # ids never exceed the message number
+            full = snapshot(book, recent)
+            assert full == snapshot(ref, recent), f"state after message {i}"
+            check_invariants(full)
+    check_buffer(book._buf)
+    # The stream exercises what it should: many trades, some refusals, and a book that has grown.
+    assert n_fills > 2_000 and 100 < n_errors < 10_000 and book._buf[K.H_CAPACITY] > 8

@@ -1,0 +1,179 @@
+"""Nash solvers on textbook games with published equilibria, degenerate games, and hypothesis properties."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from solvers.equilibrium import (EquilibriumNotFoundError, NormalFormGame, all_nash, expected_payoffs, is_nash,
+                                 lemke_howson, mclennan_tourky, mixture_regret, nash, nash_conv, nashpy_equilibria,
+                                 pure_nash, regret, solve_zero_sum, support_enumeration)
+from solvers.equilibrium.games import (battle_of_the_sexes, jordan_game, matching_pennies, prisoners_dilemma,
+                                       rock_paper_scissors, shapley_game)
+
+TOL = 1e-8
+
+
+def _as_set(profiles, decimals=6):
+    return sorted(tuple(np.round(np.concatenate(p), decimals)) for p in profiles)
+
+
+# ------------------------------------------------------------------------------------------------ regret
+def test_regret_of_pd_cooperation_is_the_temptation_gain():
+    pd = prisoners_dilemma()
+    # (C, C): each gains 5 - 3 = 2 by defecting
+    np.testing.assert_allclose(regret(pd, [0, 0]), [2.0, 2.0])
+    assert nash_conv(pd, [0, 0]) == pytest.approx(4.0)
+    assert mixture_regret(pd, [1, 1]) == 0.0
+    assert is_nash(pd, [1, 1]) and not is_nash(pd, [0, 0])
+
+
+def test_regret_n_player_jordan_game():
+    g = jordan_game()
+    half = [np.array([0.5, 0.5])] * 3
+    assert mixture_regret(g, half) == pytest.approx(0.0, abs=1e-12)
+    # all play 0: player 2 (wants to mismatch player 0) gains 2 by switching
+    np.testing.assert_allclose(regret(g, [0, 0, 0]), [0.0, 0.0, 2.0])
+
+
+def test_profile_validation_names_the_problem():
+    with pytest.raises(ValueError, match="profile"):
+        regret(matching_pennies(), [np.array([0.7, 0.7]), 0])
+    with pytest.raises(ValueError, match="payoffs has shape"):
+        regret(np.zeros((3, 2, 2)), [0, 0])
+
+
+# -------------------------------------------------------------------------------------------- textbook
+def test_battle_of_the_sexes_has_three_equilibria():
+    expected = [[np.array([1., 0]), np.array([1., 0])], [np.array([0., 1]), np.array([0., 1])],
+                [np.array([.6, .4]), np.array([.4, .6])]]
+    assert _as_set(all_nash(battle_of_the_sexes())) == _as_set(expected)
+    assert _as_set(nashpy_equilibria(battle_of_the_sexes(), method="vertex_enumeration")) == _as_set(expected)
+    assert _as_set(nashpy_equilibria(battle_of_the_sexes(), method="support_enumeration")) == _as_set(expected)
+    np.testing.assert_allclose(expected_payoffs(battle_of_the_sexes(), expected[2]), [1.2, 1.2])
+
+
+@pytest.mark.parametrize("method", ["auto", "lemke_howson", "lp", "support_enumeration", "mclennan_tourky",
+                                    "nashpy_support_enumeration", "nashpy_vertex_enumeration",
+                                    "nashpy_lemke_howson"])
+def test_every_method_solves_matching_pennies_and_rps(method):
+    for game in (matching_pennies(), rock_paper_scissors()):
+        prof = nash(game, method=method)
+        k = game.shape[1]
+        for p in prof:
+            np.testing.assert_allclose(p, np.full(k, 1 / k), atol=1e-7)
+
+
+def test_prisoners_dilemma_unique_equilibrium_is_defect():
+    assert pure_nash(prisoners_dilemma()) == [(1, 1)]
+    assert _as_set(all_nash(prisoners_dilemma())) == _as_set([[np.array([0., 1]), np.array([0., 1])]])
+
+
+def test_three_player_jordan_game_unique_mixed_equilibrium():
+    eqs = all_nash(jordan_game())
+    assert len(eqs) == 1
+    for p in eqs[0]:
+        np.testing.assert_allclose(p, [0.5, 0.5], atol=1e-7)
+    for method in ("auto", "mclennan_tourky", "support_enumeration"):
+        assert mixture_regret(jordan_game(), nash(jordan_game(), method=method)) <= TOL
+
+
+def test_zero_sum_lp_values():
+    assert solve_zero_sum(matching_pennies()).value == pytest.approx(0.0, abs=1e-9)
+    # Morra-like game with known value: A = [[2, -1], [-1, 1]] has value 1/5, x = (2/5, 3/5)
+    from solvers.equilibrium import from_bimatrix
+
+    sol = solve_zero_sum(from_bimatrix([[2, -1], [-1, 1]]))
+    assert sol.value == pytest.approx(0.2)
+    np.testing.assert_allclose(sol.row, [0.4, 0.6], atol=1e-9)
+    with pytest.raises(ValueError, match="zero-sum"):
+        solve_zero_sum(battle_of_the_sexes())
+
+
+# ------------------------------------------------------------------------------------------- degenerate
+def test_degenerate_games():
+    one = np.zeros((2, 1, 1))
+    for method in ("lemke_howson", "nashpy_lemke_howson", "nashpy_vertex_enumeration"):
+        assert [p.tolist() for p in nash(one, method=method)] == [[1.0], [1.0]]
+    zeros = np.zeros((2, 3, 3))  # every profile is an equilibrium
+    for method in ("lemke_howson", "nashpy_vertex_enumeration", "nashpy_support_enumeration", "auto"):
+        assert is_nash(zeros, nash(zeros, method=method))
+    # a 1 x n game: the row player is stuck, the column player best-responds
+    row = np.array([[[1.0, 2.0, 3.0]], [[0.0, 5.0, 5.0]]])
+    assert _as_set(all_nash(row)) == _as_set([[np.array([1.]), np.array([0., 1, 0])],
+                                             [np.array([1.]), np.array([0., 0, 1])]])
+    # classic degenerate game (von Stengel 2007, Fig. 3.4-like): a pure strategy with two best responses
+    deg = np.stack([np.array([[3., 3], [2, 5], [0, 6]]), np.array([[3., 2], [2, 6], [3, 1]])])
+    for prof in all_nash(deg):
+        assert mixture_regret(deg, prof) <= TOL
+    assert is_nash(deg, nash(deg, method="nashpy_lemke_howson"))
+
+
+def test_nashpy_timeout_is_bounded_and_reported():
+    rng = np.random.default_rng(0)
+    game = rng.standard_normal((2, 9, 9))
+    with pytest.raises(EquilibriumNotFoundError, match="timeout"):
+        nash(game, method="nashpy_support_enumeration", timeout=0.05)
+
+
+def test_lemke_howson_large_random_game_is_verified():
+    game = np.random.default_rng(1).standard_normal((2, 60, 60))
+    assert mixture_regret(game, lemke_howson(game)) <= TOL
+
+
+def test_nash_rejects_unknown_or_unsuitable_methods():
+    with pytest.raises(ValueError, match="method='nope'"):
+        nash(matching_pennies(), method="nope")
+    with pytest.raises(ValueError, match="2-player"):
+        nash(jordan_game(), method="lemke_howson")
+
+
+# ------------------------------------------------------------------------------------------- properties
+small_games = st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
+    lambda s: arrays(np.float64, (2,) + s, elements=st.integers(-5, 5).map(float)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_games)
+def test_every_returned_equilibrium_is_one(game):
+    for prof in all_nash(game):
+        assert mixture_regret(game, prof) <= TOL
+    assert mixture_regret(game, nash(game)) <= TOL
+    assert mixture_regret(game, lemke_howson(game)) <= TOL
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(st.integers(2, 4), st.integers(2, 4)).flatmap(
+    lambda s: arrays(np.float64, s, elements=st.integers(-9, 9).map(float))))
+def test_lp_and_nashpy_agree_on_zero_sum_values(A):
+    game = np.stack([A, -A])
+    value = solve_zero_sum(game).value
+    eqs = nashpy_equilibria(game, method="vertex_enumeration")
+    assert eqs, "nashpy found no verified equilibrium"
+    for prof in eqs:  # every equilibrium of a zero-sum game gives the row player the value
+        assert expected_payoffs(game, prof)[0] == pytest.approx(value, abs=1e-7)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays(np.float64, (3, 2, 2, 2), elements=st.integers(-5, 5).map(float)))
+def test_n_player_support_enumeration_is_verified_and_contains_pure(game):
+    eqs = support_enumeration(game)
+    assert eqs  # every finite game has an equilibrium (Nash, 1951); found here for 2x2x2
+    for prof in eqs:
+        assert mixture_regret(game, prof) <= TOL
+    pures = {tuple(int(np.argmax(p)) for p in prof) for prof in eqs if all(p.max() == 1.0 for p in prof)}
+    assert pures == set(pure_nash(game))
+
+
+def test_mclennan_tourky_random_three_player():
+    game = np.random.default_rng(3).standard_normal((3, 3, 3, 3))
+    assert mixture_regret(game, mclennan_tourky(game)) <= TOL
+
+
+def test_facade():
+    g = NormalFormGame(prisoners_dilemma(), names=[["C", "D"], ["C", "D"]])
+    assert g.pure_equilibria() == [(1, 1)]
+    assert (1, 1) not in g.pareto() and (0, 0) in g.pareto()
+    assert g.is_nash(g.nash())

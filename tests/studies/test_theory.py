@@ -1,0 +1,28 @@
+"""Smoke test of the theory study on a tiny budget: it runs, writes its report, and its findings hold."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studies import theory
+from studies.report import ReportExistsError
+
+
+def test_theory_study_tiny_budget(tmp_path):
+    out = tmp_path / "theory"
+    res = theory.main(theory.Config.quick(out=str(out), seed=1))
+    for name in ("report.md", "report.html", "results.json", "replicator_rps.png", "fictitious_play.png"):
+        assert (out / name).exists()
+    assert res["prisoners_dilemma"]["equilibrium_pareto_dominated"] is True
+    assert len(res["battle_of_the_sexes"]["equilibria"]) == 3
+    assert res["dynamics"]["fictitious_play"]["Shapley's game"]["status"] == "cycling"
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["summary"]["jordan_game"]["equilibria"][0][0] == pytest.approx([0.5, 0.5])
+    with pytest.raises(ReportExistsError):
+        theory.main(theory.Config.quick(out=str(out)))
+
+
+def test_theory_cli_quick(tmp_path):
+    assert theory.cli(["--quick", "--seed", "2", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.md").read_text().startswith("# Textbook games")
