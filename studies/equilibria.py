@@ -237,8 +237,9 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], an
     writer.text("Sink strongly connected components of the best-response graph (a singleton is a pure "
                 "equilibrium): " + ", ".join(sinks) + ".")
     writer.figure(plots.response_graph_figure(analysis["graph"], short, results["sink_components"]),
-                  "response_graph", caption="Best-response graph over pure profiles: an arrow where one seat "
-                  "gains by switching strategy; sink components in red.")
+                  "response_graph", caption="Best-response graph over pure profiles (row: seat 0's strategy, "
+                  "column: seat 1's): from each profile, an arrow to each seat's best deviation when it gains; "
+                  "sink components in red.")
     writer.text(f"Total run time {elapsed:.1f} s.")
 
 
