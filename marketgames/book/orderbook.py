@@ -11,6 +11,7 @@ owner; that resting order is cancelled and matching continues. Orders without an
 """
 from __future__ import annotations
 
+import abc
 import enum
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -72,7 +73,33 @@ NO_OWNER = -1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-class OrderBook:
+class OrderEntry(abc.ABC):
+    """Limit, immediate-or-cancel and market orders, all in terms of ``_submit`` (shared by the book and its
+    reference model, :class:`marketgames.book.reference.NaiveOrderBook`)."""
+
+    n_ticks: int
+
+    @abc.abstractmethod
+    def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *,
+                rest: bool) -> SubmitResult:
+        """Match an order and, with ``rest``, rest its remainder; validates every argument."""
+
+    def limit(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
+        """A limit order: trades what crosses, rests the remainder at ``price``."""
+        return self._submit(order_id, side, price, quantity, owner, rest=True)
+
+    def ioc(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
+        """Immediate-or-cancel: trades what crosses at ``price`` or better; the remainder is cancelled."""
+        return self._submit(order_id, side, price, quantity, owner, rest=False)
+
+    def market(self, order_id: int, side: Side, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
+        """A market order: trades against the best prices until filled or the book side is empty."""
+        side = check_side(side)
+        worst = self.n_ticks - 1 if side is Side.BUY else 0
+        return self._submit(order_id, side, worst, quantity, owner, rest=False)
+
+
+class OrderBook(OrderEntry):
     """Price-time-priority limit order book on the price grid ``0 .. n_ticks-1``.
 
     Args:
@@ -114,7 +141,7 @@ class OrderBook:
 
     def depth(self, side: Side, levels: int) -> list[Level]:
         """The top ``levels`` non-empty price levels of ``side``, best first."""
-        side = _check_side(side)
+        side = check_side(side)
         _check_int("levels", levels, 1, error=OrderBookError)
         prices = np.empty(levels, dtype=np.int64)
         sizes = np.empty(levels, dtype=np.int64)
@@ -149,20 +176,6 @@ class OrderBook:
                 "filled": int(b[K.H_FILLED]), "cancelled": int(b[K.H_CANCELLED])}
 
     # ----------------------------------------------------------------- orders
-    def limit(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """A limit order: trades what crosses, rests the remainder at ``price``."""
-        return self._submit(order_id, side, price, quantity, owner, rest=True)
-
-    def ioc(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """Immediate-or-cancel: trades what crosses at ``price`` or better; the remainder is cancelled."""
-        return self._submit(order_id, side, price, quantity, owner, rest=False)
-
-    def market(self, order_id: int, side: Side, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """A market order: trades against the best prices until filled or the book side is empty."""
-        side = _check_side(side)
-        worst = self.n_ticks - 1 if side is Side.BUY else 0
-        return self._submit(order_id, side, worst, quantity, owner, rest=False)
-
     def cancel(self, order_id: int) -> int:
         """Cancel a resting order; returns the quantity cancelled."""
         slot = self._slot(order_id)
@@ -202,7 +215,7 @@ class OrderBook:
                                  f"[0, {self.n_ticks - 1}]")
 
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
-        side = _check_side(side)
+        side = check_side(side)
         if (isinstance(order_id, bool) or not isinstance(order_id, (int, np.integer))
                 or not INT64_MIN <= order_id <= INT64_MAX):
             raise OrderBookError(f"order_id={order_id!r} must be an integer in [{INT64_MIN}, {INT64_MAX}]")
@@ -256,7 +269,7 @@ class OrderBook:
         self._events = np.zeros((2 * cap, K.EV_WIDTH), dtype=np.int64)
 
 
-def _check_side(side: object) -> Side:
+def check_side(side: object) -> Side:
     # Only integers 0/1 (a Side is one): ``Side(True)`` or ``Side(1.0)`` would otherwise be accepted as SELL.
     if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side not in (K.BUY, K.SELL):
         raise OrderBookError(f"side={side!r} is not a Side: expected Side.BUY or Side.SELL")

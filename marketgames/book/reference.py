@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .orderbook import INT64_MAX, INT64_MIN, NO_OWNER, Fill, Level, OrderBookError, Side, SubmitResult
+from .orderbook import INT64_MAX, INT64_MIN, NO_OWNER, Fill, Level, OrderBookError, OrderEntry, Side, SubmitResult
 
 __all__ = ["NaiveOrderBook"]
 
@@ -43,7 +43,7 @@ def _need_side(side: object) -> Side:
     return Side(int(side))
 
 
-class NaiveOrderBook:
+class NaiveOrderBook(OrderEntry):
     """Reference price-time-priority order book on the price grid ``0 .. n_ticks-1`` (see the module docstring).
 
     Args:
@@ -121,20 +121,6 @@ class NaiveOrderBook:
                 "filled": self._filled, "cancelled": self._cancelled}
 
     # ----------------------------------------------------------------- orders
-    def limit(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """A limit order: trades what crosses, rests the remainder at ``price``."""
-        return self._submit(order_id, side, price, quantity, owner, rest=True)
-
-    def ioc(self, order_id: int, side: Side, price: int, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """Immediate-or-cancel: trades what crosses at ``price`` or better; the remainder is cancelled."""
-        return self._submit(order_id, side, price, quantity, owner, rest=False)
-
-    def market(self, order_id: int, side: Side, quantity: int, owner: int = NO_OWNER) -> SubmitResult:
-        """A market order: an immediate-or-cancel order at the worst price of the grid."""
-        side = _need_side(side)
-        worst = self.n_ticks - 1 if side is Side.BUY else 0
-        return self._submit(order_id, side, worst, quantity, owner, rest=False)
-
     def cancel(self, order_id: int) -> int:
         """Cancel a resting order; returns the quantity cancelled."""
         o = self._find(order_id)

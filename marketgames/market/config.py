@@ -7,13 +7,11 @@ are both built from it, and both hand :meth:`MarketConfig.params` to the same ru
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from ..book import kernels as BK
 
 MAX_PLAYERS = 16
 

@@ -140,6 +140,21 @@ class RuleTrader(policy.Policy):
             raise self._error("max_position", value, f"expected <= the market's position_limit={limit}")
         return value
 
+    def _resolve_window(self, params: dict[str, Any], *, choice: str, fallback: str) -> None:
+        """Resolve ``params["window"]`` for a trader whose ``choice`` parameter may be ``"moving_average"``: the
+        window defaults to (and must not exceed) the market's observed mid ``history``."""
+        history = self.config.history
+        if params[choice] == "moving_average":
+            if history < 1:
+                raise self._error(choice, "moving_average", f"needs past mids, but the market has history=0; "
+                                  f"use {choice}={fallback} or a market with history >= 1")
+            if params["window"] is None:
+                params["window"] = history
+            elif params["window"] > history:
+                raise self._error("window", params["window"], f"expected <= the market's history={history}")
+        elif params["window"] is None:
+            params["window"] = max(history, 1)
+
     def _need_limit_levels(self, name: str, value: Any, levels: int) -> None:
         if self.config.limit_levels < levels:
             raise self._error(name, value, f"needs limit orders k = 0..{levels - 1}, but the market has "

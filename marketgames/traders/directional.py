@@ -113,17 +113,7 @@ class MeanReversion(_DirectionalTrader):
     }
 
     def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
-        history = self.config.history
-        if params["reference"] == "moving_average":
-            if history < 1:
-                raise self._error("reference", "moving_average", "needs past mids, but the market has history=0; "
-                                  "use reference=fundamental_mean or a market with history >= 1")
-            if params["window"] is None:
-                params["window"] = history
-            elif params["window"] > history:
-                raise self._error("window", params["window"], f"expected <= the market's history={history}")
-        elif params["window"] is None:
-            params["window"] = max(history, 1)
+        self._resolve_window(params, choice="reference", fallback="fundamental_mean")
         return super()._resolve(params)
 
     def reference2(self, obs: np.ndarray) -> np.ndarray:

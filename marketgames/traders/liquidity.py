@@ -116,17 +116,7 @@ class ZeroIntelligence(RuleTrader):
 
     def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         params["max_position"] = self._max_position(params["max_position"])
-        history = self.config.history
-        if params["value"] == "moving_average":
-            if history < 1:
-                raise self._error("value", "moving_average", "needs past mids, but the market has history=0; use "
-                                  "value=mid or a market with history >= 1")
-            if params["window"] is None:
-                params["window"] = history
-            elif params["window"] > history:
-                raise self._error("window", params["window"], f"expected <= the market's history={history}")
-        elif params["window"] is None:
-            params["window"] = max(history, 1)
+        self._resolve_window(params, choice="value", fallback="mid")
         if self.config.limit_levels < 1 and not params["market_orders"]:
             raise self._error("market_orders", False, "the market has limit_levels=0, so a ZI trader needs "
                               "market_orders=True (or a market with limit_levels >= 1)")
