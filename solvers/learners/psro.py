@@ -1,0 +1,153 @@
+"""Policy-Space Response Oracles (Lanctot et al. 2017, "A Unified Game-Theoretic Approach to Multiagent
+Reinforcement Learning"), n-player and general-sum.
+
+Each iteration: solve the meta-game (the empirical game of the populations) with a meta-solver, then add for every
+player a best response to the others' meta-strategy mixtures, and evaluate the new meta-game cells. The meta-game
+is an exact payoff tensor ``(n_players, S_1, ..., S_n)`` in the convention of :mod:`solvers.equilibrium`, so any of
+its solvers (Nash, Pareto, alpha-rank) applies to it.
+
+Oracles: ``"exact"`` best responses on the compiled tree (small games), or a callable
+``oracle(game, player, opponent_policy, rng) -> policy table row set`` for learned responses on large games.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pyspiel
+from open_spiel.python import policy as os_policy
+
+from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
+from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
+                                          uniform_table)
+from solvers.exploitability.tree import GameTree, build_tree
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PSRO"]
+
+Oracle = Callable[[GameTree, int, np.ndarray], np.ndarray]
+
+
+def exact_oracle(tree: GameTree, player: int, opponents: np.ndarray) -> np.ndarray:
+    """The exact best response of ``player`` to the joint table ``opponents`` (its rows for ``player`` unused)."""
+    return best_response(tree, opponents, player).table(tree, opponents)
+
+
+class PSRO:
+    """PSRO with exact evaluation of the meta-game.
+
+    Args:
+        game: the game (string, game or compiled tree).
+        meta_solver: a name of :data:`solvers.equilibrium.meta_solvers.META_SOLVERS` (``"uniform"``, ``"nash"``,
+            ``"prd"``, ``"alpharank"``) or a callable ``payoffs -> list of probability vectors``.
+        oracle: ``"exact"`` or a callable ``(tree, player, joint_table) -> table`` returning a policy table whose
+            rows for ``player`` are the response.
+        track_nash_conv: compute the NashConv of the meta-policy after each step.
+    """
+
+    def __init__(self, game: pyspiel.Game | str | GameTree, *, meta_solver: str | Callable = "nash",
+                 oracle: str | Oracle = "exact", track_nash_conv: bool = True) -> None:
+        self.tree = game if isinstance(game, GameTree) else build_tree(game)
+        self.meta_solver_name = meta_solver if isinstance(meta_solver, str) else getattr(meta_solver, "__name__",
+                                                                                        "callable")
+        self.meta_solver = make_meta_solver(meta_solver)
+        if oracle == "exact":
+            self.oracle: Oracle = exact_oracle
+        elif callable(oracle):
+            self.oracle = oracle
+        else:
+            raise ValueError(f"oracle={oracle!r} is not allowed: expected 'exact' or a callable")
+        self.track_nash_conv = track_nash_conv
+        n = self.tree.num_players
+        self.iteration = 0
+        self.population: list[list[np.ndarray]] = [[uniform_table(self.tree)] for _ in range(n)]
+        self.meta_game = np.zeros((n,) + (1,) * n)
+        self.meta_game[(slice(None),) + (0,) * n] = policy_values(self.tree, uniform_table(self.tree))
+        self.meta_strategies = [np.ones(1) for _ in range(n)]
+
+    # ------------------------------------------------------------------ policies
+    def _joint_table(self, profile: Sequence[int]) -> np.ndarray:
+        table = np.empty(self.tree.legal_mask.shape)
+        for p, k in enumerate(profile):
+            rows = self.tree.infoset_player == p
+            table[rows] = self.population[p][k][rows]
+        return table
+
+    def _mixture_table(self, strategies: Sequence[np.ndarray]) -> np.ndarray:
+        """Each player's population mixed by its meta-strategy (behaviour-equivalent, reach-weighted)."""
+        table = np.empty(self.tree.legal_mask.shape)
+        for p, sigma in enumerate(strategies):
+            rows = self.tree.infoset_player == p
+            keep = np.flatnonzero(sigma > 0)
+            mixed = mix_tables(self.tree, [self.population[p][k] for k in keep], sigma[keep])
+            table[rows] = mixed[rows]
+        return table
+
+    def policy(self) -> os_policy.Policy:
+        """The meta-policy: each player's population mixed by its current meta-strategy."""
+        return TablePolicy(self.tree, self._mixture_table(self.meta_strategies))
+
+    def meta_policy_table(self) -> np.ndarray:
+        return self._mixture_table(self.meta_strategies)
+
+    # ------------------------------------------------------------------ iteration
+    def _extend_meta_game(self) -> None:
+        n = self.tree.num_players
+        sizes = tuple(len(pop) for pop in self.population)
+        old = self.meta_game
+        grown = np.full((n,) + sizes, np.nan)
+        grown[(slice(None),) + tuple(slice(0, s) for s in old.shape[1:])] = old
+        for profile in np.ndindex(*sizes):
+            if all(k < s for k, s in zip(profile, old.shape[1:])):
+                continue
+            grown[(slice(None),) + profile] = policy_values(self.tree, self._joint_table(profile))
+        self.meta_game = grown
+
+    def step(self) -> dict[str, Any]:
+        """Add one best response per player to the meta-strategies' mixtures, then re-solve the meta-game."""
+        mixture = self._mixture_table(self.meta_strategies)
+        responses = [self.oracle(self.tree, p, mixture) for p in range(self.tree.num_players)]
+        for p, table in enumerate(responses):
+            self.population[p].append(table)
+        self._extend_meta_game()
+        self.meta_strategies = [np.asarray(s, dtype=np.float64) for s in self.meta_solver(self.meta_game)]
+        self.iteration += 1
+        metrics: dict[str, Any] = {"iteration": self.iteration,
+                                   "population": [len(pop) for pop in self.population],
+                                   "meta_strategies": [s.copy() for s in self.meta_strategies]}
+        if self.track_nash_conv:
+            metrics["nash_conv"] = nash_conv(self.tree, self.meta_policy_table())
+        logger.debug("PSRO iteration %d: %s", self.iteration, metrics.get("nash_conv"))
+        return metrics
+
+    # ------------------------------------------------------------------ checkpoint
+    def save(self, path: str | Path) -> Path:
+        """Write the populations, meta-game and meta-strategies (``.npz``); :meth:`load` resumes from it."""
+        path = Path(path)
+        arrays = {f"pop_{p}": np.stack(pop) for p, pop in enumerate(self.population)}
+        arrays.update({f"sigma_{p}": s for p, s in enumerate(self.meta_strategies)})
+        meta = {"game": str(self.tree.game), "iteration": self.iteration, "meta_solver": self.meta_solver_name,
+                "num_players": self.tree.num_players}
+        np.savez_compressed(path, meta_game=self.meta_game, meta=np.array(json.dumps(meta)), **arrays)
+        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+
+    @classmethod
+    def load(cls, path: str | Path, game: pyspiel.Game | str | GameTree, *,
+             meta_solver: str | Callable | None = None, oracle: str | Oracle = "exact",
+             track_nash_conv: bool = True) -> "PSRO":
+        """Resume from :meth:`save`; the game must be the one saved."""
+        with np.load(path) as data:
+            meta = json.loads(str(data["meta"]))
+            solver = cls(game, meta_solver=meta_solver or meta["meta_solver"], oracle=oracle,
+                         track_nash_conv=track_nash_conv)
+            if str(solver.tree.game) != meta["game"]:
+                raise ValueError(f"checkpoint is of game {meta['game']!r}, not {str(solver.tree.game)!r}")
+            solver.population = [list(data[f"pop_{p}"]) for p in range(meta["num_players"])]
+            solver.meta_strategies = [data[f"sigma_{p}"] for p in range(meta["num_players"])]
+            solver.meta_game = data["meta_game"]
+            solver.iteration = int(meta["iteration"])
+        return solver
