@@ -2,6 +2,7 @@
 ``policy()``."""
 from solvers.learners.base import Solver
 from solvers.learners.fictitious_play import XFP, SampledFSP
+from solvers.learners.nfsp import NFSP, NFSPConfig
 from solvers.learners.psro import PSRO
 
-__all__ = ["PSRO", "SampledFSP", "Solver", "XFP"]
+__all__ = ["NFSP", "NFSPConfig", "PSRO", "SampledFSP", "Solver", "XFP"]

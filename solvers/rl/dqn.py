@@ -1,0 +1,118 @@
+"""Deep Q-learning (Mnih et al. 2015) for one player, acting on batches of observations.
+
+Used as the best-response learner of NFSP, of PSRO's learned oracle and of approximate exploitability. Illegal
+actions are masked in both action selection and the bootstrap target.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from solvers.rl.buffers import ReplayBuffer
+
+__all__ = ["DQN", "DQNConfig", "mlp"]
+
+
+def mlp(inputs: int, hidden: tuple[int, ...], outputs: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    size = inputs
+    for h in hidden:
+        layers += [nn.Linear(size, h), nn.ReLU()]
+        size = h
+    layers.append(nn.Linear(size, outputs))
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class DQNConfig:
+    """Hyper-parameters of :class:`DQN` (defaults: OpenSpiel's NFSP example on Kuhn poker)."""
+
+    hidden: tuple[int, ...] = (128,)
+    learning_rate: float = 0.01
+    batch_size: int = 128
+    replay_capacity: int = 200_000
+    min_buffer: int = 1000
+    target_update_every: int = 15  # learning steps: OpenSpiel updates every 1000 decisions = 15.6 x learn_every
+    epsilon_start: float = 0.06
+    epsilon_end: float = 0.001
+    epsilon_decay_steps: int = 20_000_000
+    discount: float = 1.0
+
+
+class DQN:
+    """A batched DQN learner for one player.
+
+    Args:
+        obs_size: length of the observation vectors.
+        num_actions: number of distinct actions.
+        config: hyper-parameters.
+        seed: seeds the network initialisation (a local ``torch.Generator``) and the exploration / sampling
+            generator.
+    """
+
+    def __init__(self, obs_size: int, num_actions: int, config: DQNConfig | None = None, *,
+                 seed: int | np.random.SeedSequence = 0) -> None:
+        self.config = config or DQNConfig()
+        sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        torch_seed, rng_seed = sequence.spawn(2)
+        with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the caller's RNG
+            torch.manual_seed(int(torch_seed.generate_state(1)[0]))
+            self.q = mlp(obs_size, self.config.hidden, num_actions)
+        self.target = copy.deepcopy(self.q)
+        self.optimizer = torch.optim.SGD(self.q.parameters(), lr=self.config.learning_rate)
+        self.rng = np.random.default_rng(rng_seed)
+        self.buffer = ReplayBuffer(self.config.replay_capacity, obs_size, num_actions)
+        self.num_actions = num_actions
+        self.steps = 0
+        self.learn_steps = 0
+
+    @property
+    def epsilon(self) -> float:
+        c = self.config
+        frac = min(1.0, self.steps / max(c.epsilon_decay_steps, 1))
+        return c.epsilon_start + frac * (c.epsilon_end - c.epsilon_start)
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.q(torch.as_tensor(obs, dtype=torch.float32)).numpy()
+
+    def greedy(self, obs: np.ndarray, legal: np.ndarray) -> np.ndarray:
+        """The greedy legal action of each row."""
+        return np.argmax(np.where(legal, self.q_values(obs), -np.inf), axis=1)
+
+    def act(self, obs: np.ndarray, legal: np.ndarray, *, explore: bool = True) -> np.ndarray:
+        """Epsilon-greedy legal actions for a batch."""
+        actions = self.greedy(obs, legal)
+        if explore:
+            self.steps += len(actions)
+            random_rows = self.rng.random(len(actions)) < self.epsilon
+            for k in np.flatnonzero(random_rows):
+                actions[k] = self.rng.choice(np.flatnonzero(legal[k]))
+        return actions
+
+    def learn(self) -> float | None:
+        """One gradient step on a sampled batch (``None`` until the buffer holds ``min_buffer`` transitions)."""
+        c = self.config
+        if self.buffer.size < max(c.min_buffer, c.batch_size):
+            return None
+        obs, action, reward, next_obs, next_legal, done = self.buffer.sample(c.batch_size, self.rng)
+        obs_t = torch.as_tensor(obs)
+        with torch.no_grad():
+            next_q = self.target(torch.as_tensor(next_obs))
+            next_q = torch.where(torch.as_tensor(next_legal), next_q, torch.tensor(-1e9))
+            best = next_q.max(dim=1).values
+            best = torch.where(torch.as_tensor(next_legal).any(dim=1), best, torch.zeros_like(best))
+            target = torch.as_tensor(reward) + c.discount * (1.0 - torch.as_tensor(done)) * best
+        q = self.q(obs_t).gather(1, torch.as_tensor(action)[:, None]).squeeze(1)
+        loss = nn.functional.mse_loss(q, target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.learn_steps += 1
+        if self.learn_steps % c.target_update_every == 0:
+            self.target.load_state_dict(self.q.state_dict())
+        return float(loss.detach())
