@@ -24,6 +24,7 @@ from solvers.exploitability.exact import TablePolicy, nash_conv
 from solvers.exploitability.tree import GameNotSupportedError, build_tree
 from solvers.rl.buffers import ReservoirBuffer
 from solvers.rl.dqn import DQN, DQNConfig, mlp
+from solvers.rl.transitions import PendingTransitions
 from solvers.rl.vector_env import VectorEnv
 
 __all__ = ["NFSP", "NFSPConfig"]
@@ -104,10 +105,7 @@ class NFSP:
         self._average = _AveragePolicy(self.game, self.average_nets)
         B = c.num_envs
         self._br_mode = self.rng.random((B, n)) < c.anticipatory
-        self._pending = np.zeros((B, n), bool)
-        self._pending_obs = np.zeros((B, n, obs_size), np.float32)
-        self._pending_action = np.zeros((B, n), np.int64)
-        self._reward = np.zeros((B, n))
+        self._pending = PendingTransitions(B, n, obs_size, num_actions)
         self._decisions = np.zeros(n, np.int64)
         self.episodes = 0
         self.iteration = 0
@@ -138,16 +136,6 @@ class NFSP:
         loss.backward()
         self.sl_optimizers[player].step()
 
-    def _finish(self, rows: np.ndarray, player: int, next_obs: np.ndarray, next_legal: np.ndarray,
-                done: float) -> None:
-        rows = rows[self._pending[rows, player]]
-        if rows.size == 0:
-            return
-        self.agents[player].buffer.add(self._pending_obs[rows, player], self._pending_action[rows, player],
-                                       self._reward[rows, player], next_obs, next_legal, np.full(rows.size, done))
-        self._pending[rows, player] = False
-        self._reward[rows, player] = 0.0
-
     def _count_steps(self, player: int, k: int) -> None:
         """Count ``k`` agent steps of ``player`` (its decisions and the ends of its episodes, as OpenSpiel's
         agents count them) and learn once per ``learn_every`` of them."""
@@ -169,8 +157,7 @@ class NFSP:
             rows = np.flatnonzero(players == p)
             if rows.size == 0:
                 continue
-            pending = rows[self._pending[rows, p]]
-            self._finish(pending, p, obs[pending], legal[pending], 0.0)
+            self._pending.close(rows, p, obs[rows], legal[rows], self.agents[p].buffer)
             br = rows[self._br_mode[rows, p]]
             avg = rows[~self._br_mode[rows, p]]
             if br.size:
@@ -180,19 +167,14 @@ class NFSP:
                 probs = self._average.probabilities(p, obs[avg], legal[avg])
                 u = self.rng.random(avg.size)
                 actions[avg] = np.minimum((probs.cumsum(axis=1) < u[:, None]).sum(axis=1), env.num_actions - 1)
-            self._pending[rows, p] = True
-            self._pending_obs[rows, p] = obs[rows]
-            self._pending_action[rows, p] = actions[rows]
+            self._pending.start(rows, p, obs[rows], actions[rows])
             self._count_steps(p, rows.size)
         rewards, done, _ = env.step(actions)
-        self._reward += rewards
+        self._pending.reward += rewards
         ended = np.flatnonzero(done)
         if ended.size:
-            empty_obs = np.zeros((ended.size, env.obs_size), np.float32)
-            empty_legal = np.zeros((ended.size, env.num_actions), bool)
             for p in range(env.num_players):
-                rows = ended[self._pending[ended, p]]
-                self._finish(rows, p, empty_obs[:rows.size], empty_legal[:rows.size], 1.0)
+                self._pending.end_episodes(ended, p, self.agents[p].buffer)
                 self._count_steps(p, ended.size)
             self._br_mode[ended] = self.rng.random((ended.size, env.num_players)) < c.anticipatory
         return int(ended.size)
