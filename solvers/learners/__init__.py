@@ -2,7 +2,8 @@
 ``policy()``."""
 from solvers.learners.base import Solver
 from solvers.learners.fictitious_play import XFP, SampledFSP
+from solvers.learners.learned_psro import GreedyPolicy, LearnedPSRO, MixturePolicy
 from solvers.learners.nfsp import NFSP, NFSPConfig
 from solvers.learners.psro import PSRO
 
-__all__ = ["NFSP", "NFSPConfig", "PSRO", "SampledFSP", "Solver", "XFP"]
+__all__ = ["GreedyPolicy", "LearnedPSRO", "MixturePolicy", "NFSP", "NFSPConfig", "PSRO", "SampledFSP", "Solver", "XFP"]

@@ -1,0 +1,166 @@
+"""PSRO for games too large to enumerate: learned best responses and a simulated meta-game.
+
+The same algorithm as :class:`solvers.learners.psro.PSRO` (Lanctot et al. 2017), with the two exact steps replaced
+by estimates: each new policy is a DQN best response trained against the others' meta-strategy mixture
+(:func:`solvers.exploitability.learn_best_response`), and the meta-game is an empirical game whose cells are
+estimated by simulation with confidence intervals (:class:`solvers.empirical.EmpiricalGame`; adding a policy
+samples only the new cells). Exploitability is exact NashConv when the tree is small enough, else the learned
+best-response lower bound (Timbers et al. 2020) every ``exploitability_every`` iterations.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pyspiel
+import torch
+from open_spiel.python import policy as os_policy
+from torch import nn
+
+from solvers.empirical import EmpiricalGame
+from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
+from solvers.exploitability.approximate import BestResponseConfig, approximate_exploitability, learn_best_response
+from solvers.exploitability.exact import nash_conv
+from solvers.exploitability.tree import GameNotSupportedError, build_tree
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["GreedyPolicy", "LearnedPSRO", "MixturePolicy"]
+
+
+class GreedyPolicy(os_policy.Policy):
+    """The greedy policy of a learned Q-network for one player (on information-state tensors)."""
+
+    def __init__(self, game: pyspiel.Game, q_network: nn.Module, player: int) -> None:
+        super().__init__(game, [player])
+        self.q_network = q_network
+        self.player = player
+
+    def action_probabilities(self, state, player_id=None):
+        player = self.player if player_id is None else player_id
+        legal = state.legal_actions(player)
+        with torch.no_grad():
+            q = self.q_network(torch.as_tensor(state.information_state_tensor(player), dtype=torch.float32)).numpy()
+        best = max(legal, key=lambda a: q[a])
+        return {a: float(a == best) for a in legal}
+
+
+class MixturePolicy(os_policy.Policy):
+    """Each player's policies mixed by meta-strategy weights, as a behaviour policy (Kuhn's theorem).
+
+    At a state, policy ``k`` of the player to move is weighted by ``weights[k]`` times its probability of the
+    player's own earlier actions (found by replaying the history), which is exactly how the mixed strategy that
+    draws one policy per episode behaves.
+    """
+
+    def __init__(self, game: pyspiel.Game, policies: Sequence[Sequence[os_policy.Policy]],
+                 weights: Sequence[np.ndarray]) -> None:
+        super().__init__(game, list(range(game.num_players())))
+        if game.get_type().dynamics != pyspiel.GameType.Dynamics.SEQUENTIAL:
+            raise ValueError(f"game={game}: MixturePolicy needs a sequential game (use convert_to_turn_based)")
+        self.policies = [list(p) for p in policies]
+        self.weights = [np.asarray(w, dtype=np.float64) for w in weights]
+
+    def action_probabilities(self, state, player_id=None):
+        player = state.current_player() if player_id is None else player_id
+        members = np.flatnonzero(self.weights[player] > 0)
+        if members.size == 1:
+            return self.policies[player][members[0]].action_probabilities(state, player)
+        rho = self.weights[player][members].copy()
+        replay = self.game.new_initial_state()
+        for step in state.full_history():
+            if step.player == player:
+                for m, k in enumerate(members):
+                    rho[m] *= self.policies[player][k].action_probabilities(replay, player).get(step.action, 0.0)
+            replay.apply_action(step.action)
+        if rho.sum() <= 0:  # the history is impossible for every member: fall back to the plain mixture
+            rho = self.weights[player][members].copy()
+        out: dict[int, float] = {}
+        for m, k in enumerate(members):
+            for action, prob in self.policies[player][k].action_probabilities(state, player).items():
+                out[action] = out.get(action, 0.0) + rho[m] * prob
+        total = sum(out.values())
+        return {a: p / total for a, p in out.items()}
+
+
+class LearnedPSRO:
+    """PSRO with DQN best responses and an empirical meta-game, for any OpenSpiel game with information-state
+    tensors (simultaneous games are played turn-based).
+
+    Args:
+        game: the game or its string.
+        meta_solver: a name of :data:`solvers.equilibrium.meta_solvers.META_SOLVERS` or a callable.
+        br_config: budget of each learned best response.
+        samples_per_cell: episodes per meta-game cell.
+        workers: processes for the meta-game simulation (the numbers do not depend on it).
+        exploitability_every: estimate the learned-best-response exploitability every so many iterations (0:
+            never) when exact NashConv is out of reach.
+        seed: the one seed.
+    """
+
+    def __init__(self, game: pyspiel.Game | str, *, meta_solver: str | Callable = "nash",
+                 br_config: BestResponseConfig | None = None, samples_per_cell: int = 200, workers: int = 1,
+                 exploitability_every: int = 0, seed: int | np.random.SeedSequence = 0,
+                 imports: Sequence[str] = ()) -> None:
+        if isinstance(game, str):
+            for module in imports:
+                __import__(module)
+            game = pyspiel.load_game(game)
+        if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
+            game = pyspiel.convert_to_turn_based(game)
+        if not game.get_type().provides_information_state_tensor:
+            raise ValueError(f"game={game}: learned best responses need information-state tensors")
+        if samples_per_cell < 2:
+            raise ValueError(f"samples_per_cell={samples_per_cell} is not allowed: expected >= 2")
+        self.game = game
+        self.meta_solver = make_meta_solver(meta_solver)
+        self.br_config = br_config or BestResponseConfig()
+        self.samples_per_cell = int(samples_per_cell)
+        self.workers = int(workers)
+        self.exploitability_every = int(exploitability_every)
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        meta_seed, self._oracle_root = root.spawn(2)
+        n = game.num_players()
+        self.population: list[list[os_policy.Policy]] = [[os_policy.UniformRandomPolicy(game)] for _ in range(n)]
+        self.empirical = EmpiricalGame(game, [list(p) for p in self.population],
+                                       names=[["uniform"] for _ in range(n)], seed=meta_seed,
+                                       imports=tuple(imports))
+        self._sample()
+        self.meta_strategies = [np.ones(1) for _ in range(n)]
+        self.iteration = 0
+        try:
+            self.tree = build_tree(game, max_nodes=200_000)
+        except GameNotSupportedError:
+            self.tree = None
+
+    def _sample(self) -> None:
+        self.empirical.sample(min_samples=self.samples_per_cell, batch_size=self.samples_per_cell,
+                              max_samples=self.samples_per_cell, workers=self.workers)
+
+    def policy(self) -> MixturePolicy:
+        return MixturePolicy(self.game, self.population, self.meta_strategies)
+
+    def step(self) -> dict[str, Any]:
+        mixture = self.policy()
+        seeds = self._oracle_root.spawn(self.game.num_players())
+        for p in range(self.game.num_players()):
+            learner = learn_best_response(self.game, mixture, p, self.br_config, seed=seeds[p])
+            response = GreedyPolicy(self.game, learner.q, p)
+            self.population[p].append(response)
+            self.empirical.add_strategy(response, player=p, name=f"br{self.iteration + 1}")
+        self._sample()
+        self.meta_strategies = [np.asarray(s, float) for s in self.meta_solver(self.empirical.payoffs)]
+        self.iteration += 1
+        metrics: dict[str, Any] = {"iteration": self.iteration, "meta_strategies": self.meta_strategies,
+                                   "meta_game": self.empirical.payoffs.copy()}
+        if self.tree is not None:
+            metrics["nash_conv"] = nash_conv(self.tree, self.policy())
+        elif self.exploitability_every and self.iteration % self.exploitability_every == 0:
+            estimate = approximate_exploitability(self.game, self.policy(), config=self.br_config,
+                                                  seed=seeds[0].spawn(1)[0])
+            metrics["approximate_nash_conv"] = estimate.nash_conv
+            metrics["approximate_nash_conv_ci"] = estimate.nash_conv_ci
+        logger.info("learned PSRO iteration %d: %s", self.iteration,
+                    metrics.get("nash_conv", metrics.get("approximate_nash_conv")))
+        return metrics
