@@ -217,7 +217,6 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], an
     writer.section("Nash equilibria")
     rows = []
     for k, eq in enumerate(results["equilibria"]):
-        q = eq["market_quality"]
         rows.append([k, " ; ".join(eq["description"]), " , ".join(f"{v:.2f}" for v in eq["payoffs"]),
                      eq["welfare"], eq["regret"], "yes" if eq["pareto_among_equilibria"] else "no"])
     writer.table(["#", "profile (per seat)", "payoffs", "welfare", "regret", "Pareto among equilibria"], rows)

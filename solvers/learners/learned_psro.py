@@ -9,7 +9,11 @@ best-response lower bound (Timbers et al. 2020) every ``exploitability_every`` i
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -23,6 +27,7 @@ from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.approximate import BestResponseConfig, approximate_exploitability, learn_best_response
 from solvers.exploitability.exact import nash_conv
 from solvers.exploitability.tree import GameNotSupportedError, build_tree
+from solvers.rl.dqn import DQNConfig, mlp
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +112,9 @@ class LearnedPSRO:
             for module in imports:
                 __import__(module)
             game = pyspiel.load_game(game)
+        self.game_string = str(game)
+        self.imports = tuple(imports)
+        self.meta_solver_name = meta_solver if isinstance(meta_solver, str) else None
         if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
             game = pyspiel.convert_to_turn_based(game)
         if not game.get_type().provides_information_state_tensor:
@@ -164,3 +172,78 @@ class LearnedPSRO:
         logger.info("learned PSRO iteration %d: %s", self.iteration,
                     metrics.get("nash_conv", metrics.get("approximate_nash_conv")))
         return metrics
+
+    # ------------------------------------------------------------------ checkpoint
+    def save(self, path: str | Path) -> Path:
+        """Write everything needed to resume (``torch.save`` of plain data and tensors): the populations (Q-network
+        weights), the empirical meta-game with its seed, the meta-strategies, the oracle seed's spawn counter and
+        the settings. :meth:`load` continues with identical numbers."""
+        path = Path(path)
+        nets = [[None if isinstance(pi, os_policy.UniformRandomPolicy) else pi.q_network.state_dict() for pi in pop]
+                for pop in self.population]
+        root = self._oracle_root
+        state = {
+            "format": 1, "game": self.game_string, "imports": list(self.imports),
+            "meta_solver": self.meta_solver_name, "br_config": dataclasses.asdict(self.br_config),
+            "samples_per_cell": self.samples_per_cell, "exploitability_every": self.exploitability_every,
+            "iteration": self.iteration, "meta_strategies": [s.tolist() for s in self.meta_strategies],
+            "empirical": self.empirical.to_dict(), "networks": nets,
+            "oracle_seed": {"entropy": str(root.entropy), "spawn_key": list(root.spawn_key),
+                            "spawned": root.n_children_spawned},
+        }
+        torch.save(state, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, meta_solver: str | Callable | None = None, workers: int = 1) -> "LearnedPSRO":
+        """Resume from :meth:`save` (pass ``meta_solver`` again when it was a callable)."""
+        state = torch.load(Path(path), weights_only=True)
+        if state.get("format") != 1:
+            raise ValueError(f"path={str(path)!r} is not a LearnedPSRO checkpoint")
+        if meta_solver is None and state["meta_solver"] is None:
+            raise ValueError("meta_solver=None is not allowed: the checkpoint's meta-solver was a callable; pass it")
+        br = dict(state["br_config"])
+        dqn = dict(br.pop("dqn"))
+        dqn["hidden"] = tuple(dqn["hidden"])
+        br_config = BestResponseConfig(**br, dqn=DQNConfig(**dqn))
+        solver = cls.__new__(cls)
+        for module in state["imports"]:
+            __import__(module)
+        game = pyspiel.load_game(state["game"])
+        solver.game_string = state["game"]
+        solver.imports = tuple(state["imports"])
+        solver.meta_solver_name = state["meta_solver"] if meta_solver is None or isinstance(meta_solver, str) else None
+        solver.meta_solver = make_meta_solver(meta_solver if meta_solver is not None else state["meta_solver"])
+        if game.get_type().dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
+            game = pyspiel.convert_to_turn_based(game)
+        solver.game = game
+        solver.br_config = br_config
+        solver.samples_per_cell = int(state["samples_per_cell"])
+        solver.workers = int(workers)
+        solver.exploitability_every = int(state["exploitability_every"])
+        seed = state["oracle_seed"]
+        solver._oracle_root = np.random.SeedSequence(int(seed["entropy"]), spawn_key=tuple(seed["spawn_key"]),
+                                                     n_children_spawned=int(seed["spawned"]))
+        obs_size, num_actions = game.information_state_tensor_size(), game.num_distinct_actions()
+        solver.population = []
+        for p, nets in enumerate(state["networks"]):
+            pop: list[os_policy.Policy] = []
+            for weights in nets:
+                if weights is None:
+                    pop.append(os_policy.UniformRandomPolicy(game))
+                    continue
+                net = mlp(obs_size, br_config.dqn.hidden, num_actions)
+                net.load_state_dict(weights)
+                pop.append(GreedyPolicy(game, net, p))
+            solver.population.append(pop)
+        with tempfile.TemporaryDirectory() as folder:  # EmpiricalGame reads its state from a file only
+            empirical = Path(folder) / "empirical.json"
+            empirical.write_text(json.dumps(state["empirical"]))
+            solver.empirical = EmpiricalGame.load(empirical, strategies=[list(p) for p in solver.population])
+        solver.meta_strategies = [np.asarray(s, float) for s in state["meta_strategies"]]
+        solver.iteration = int(state["iteration"])
+        try:
+            solver.tree = build_tree(game, max_nodes=200_000)
+        except GameNotSupportedError:
+            solver.tree = None
+        return solver

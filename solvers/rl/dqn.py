@@ -14,7 +14,7 @@ from torch import nn
 
 from solvers.rl.buffers import ReplayBuffer
 
-__all__ = ["DQN", "DQNConfig", "mlp"]
+__all__ = ["DQN", "DQNConfig", "make_optimizer", "mlp"]
 
 
 def mlp(inputs: int, hidden: tuple[int, ...], outputs: int) -> nn.Sequential:
@@ -27,6 +27,18 @@ def mlp(inputs: int, hidden: tuple[int, ...], outputs: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+def make_optimizer(name: str, parameters, learning_rate: float) -> torch.optim.Optimizer:
+    """``"sgd"`` or ``"adam"`` over ``parameters``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is not allowed: expected one of {sorted(OPTIMIZERS)}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate={learning_rate} is not allowed: expected a positive number")
+    return OPTIMIZERS[name](parameters, lr=learning_rate)
+
+
 @dataclass
 class DQNConfig:
     """Hyper-parameters of :class:`DQN` (defaults: OpenSpiel's NFSP example on Kuhn poker)."""
@@ -36,11 +48,12 @@ class DQNConfig:
     batch_size: int = 128
     replay_capacity: int = 200_000
     min_buffer: int = 1000
-    target_update_every: int = 15  # learning steps: OpenSpiel updates every 1000 decisions = 15.6 x learn_every
+    target_update_every: int = 15  # learning steps; OpenSpiel's DQN: every 1000 of its steps = 15.6 x 64
     epsilon_start: float = 0.06
     epsilon_end: float = 0.001
     epsilon_decay_steps: int = 20_000_000
     discount: float = 1.0
+    optimizer: str = "sgd"  # "sgd" (OpenSpiel's NFSP example) or "adam"
 
 
 class DQN:
@@ -63,7 +76,7 @@ class DQN:
             torch.manual_seed(int(torch_seed.generate_state(1)[0]))
             self.q = mlp(obs_size, self.config.hidden, num_actions)
         self.target = copy.deepcopy(self.q)
-        self.optimizer = torch.optim.SGD(self.q.parameters(), lr=self.config.learning_rate)
+        self.optimizer = make_optimizer(self.config.optimizer, self.q.parameters(), self.config.learning_rate)
         self.rng = np.random.default_rng(rng_seed)
         self.buffer = ReplayBuffer(self.config.replay_capacity, obs_size, num_actions)
         self.num_actions = num_actions

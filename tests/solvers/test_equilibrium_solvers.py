@@ -11,7 +11,7 @@ from solvers.equilibrium import (EquilibriumNotFoundError, NormalFormGame, all_n
                                  lemke_howson, mclennan_tourky, mixture_regret, nash, nash_conv, nashpy_equilibria,
                                  pure_nash, regret, solve_zero_sum, support_enumeration)
 from solvers.equilibrium.games import (battle_of_the_sexes, jordan_game, matching_pennies, prisoners_dilemma,
-                                       rock_paper_scissors, shapley_game)
+                                       rock_paper_scissors)
 
 TOL = 1e-8
 
