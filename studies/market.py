@@ -10,10 +10,8 @@ are compared by profit: mean, standard deviation, Sharpe ratio and win rate of t
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
-import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from marketgames.market.config import MarketConfig
 from marketgames.traders import ObservationLayout, RuleTrader, make_trader, parse_spec, split_top_level
 
 from . import market_plots
+from .cli import run_study, study_parser
 from .report import ReportWriter, default_run_dir
 
 logger = logging.getLogger(__name__)
@@ -343,13 +342,9 @@ def parse_population(items: Sequence[str]) -> tuple[str, ...]:
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m studies market", description=__doc__.split("\n\n")[0])
     default = Config()
-    parser.add_argument("--seed", type=int, default=default.seed)
-    parser.add_argument("--out", default=None, help="report folder (default reports/market-seed<seed>-<time>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
-    parser.add_argument("--quick", action="store_true", help=f"at most {QUICK_EPISODES} episodes of {QUICK_STEPS} "
-                                                             "rounds")
+    parser = study_parser("market", __doc__, seed=default.seed,
+                          quick_help=f"at most {QUICK_EPISODES} episodes of {QUICK_STEPS} rounds")
     parser.add_argument("--episodes", type=int, default=default.episodes)
     parser.add_argument("--steps", type=int, default=default.steps)
     parser.add_argument("--population", nargs="+", default=None, metavar="SPEC",
@@ -359,11 +354,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     config = Config(population=parse_population(args.population) if args.population else default.population,
                     market=args.market, episodes=args.episodes, steps=args.steps, seed=args.seed, out=args.out,
                     overwrite=args.overwrite, quick=args.quick)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    results = main(config)
-    sys.stdout.write(f"report written to {results['out']}\n")
-    return 0
-
+    return run_study(main, config)
 
 if __name__ == "__main__":
     raise SystemExit(cli())

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 from pathlib import Path
@@ -25,6 +24,7 @@ from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expecte
                                  sink_components, welfare_table)
 from solvers.equilibrium.games import (TEXTBOOK_GAMES, battle_of_the_sexes, matching_pennies, prisoners_dilemma,
                                        rock_paper_scissors, shapley_game, stag_hunt)
+from studies.cli import run_study, study_parser
 from studies.report import ReportWriter, default_run_dir
 
 logger = logging.getLogger(__name__)
@@ -56,12 +56,25 @@ class Config:
     out: str | None = None
     overwrite: bool = False
 
-    @classmethod
-    def quick(cls, **kwargs: Any) -> "Config":
-        """A tiny budget for smoke tests (seconds)."""
-        base = dict(fp_iterations=300, rd_steps=300, rd_dt=0.02, rd_starts=2, bootstrap_replicates=10)
-        base.update(kwargs)
-        return cls(**base)
+    quick: bool = False
+
+    def effective(self) -> "Config":
+        """The settings actually run: ``quick`` caps the budget at a few seconds (smoke tests)."""
+        if not self.quick:
+            return self
+        return dataclasses.replace(self, fp_iterations=min(self.fp_iterations, 300), rd_steps=min(self.rd_steps, 300),
+                                   rd_dt=max(self.rd_dt, 0.02), rd_starts=min(self.rd_starts, 2),
+                                   bootstrap_replicates=min(self.bootstrap_replicates, 10))
+
+    def validate(self) -> None:
+        for name in ("fp_iterations", "rd_steps", "rd_starts", "bootstrap_replicates"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r} is not allowed: expected an integer >= 1")
+        for name in ("rd_dt", "noise_se"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name}={value!r} is not allowed: expected a positive number")
 
 
 def _fmt(profile) -> str:
@@ -234,6 +247,8 @@ def section_bootstrap(rep: ReportWriter, cfg: Config) -> dict:
 
 def main(config: Config) -> dict:
     """Run the study, write the report, return the results (also in ``results.json``)."""
+    config.validate()
+    config = config.effective()
     out = Path(config.out) if config.out else default_run_dir("theory", config.seed)
     rep = ReportWriter(out, "Textbook games: Nash, Pareto and learning dynamics", overwrite=config.overwrite)
     rng = np.random.default_rng(np.random.SeedSequence(config.seed))
@@ -246,25 +261,15 @@ def main(config: Config) -> dict:
     results["bootstrap"] = section_bootstrap(rep, config)
     results["expected_payoffs_bos_mixed"] = expected_payoffs(
         battle_of_the_sexes(), [np.array([0.6, 0.4]), np.array([0.4, 0.6])])
-    results["report_dir"] = str(rep.write(results))
-    logger.info("theory report written to %s", results["report_dir"])
+    rep.write(results)
+    results["out"] = str(out)
     return results
 
 
 def cli(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m studies theory", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="report folder (default: reports/theory-seed<N>-<time>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing report folder")
-    parser.add_argument("--quick", action="store_true", help="a tiny budget, for a quick look")
+    parser = study_parser("theory", __doc__, quick_help="a tiny budget, for a quick look")
     args = parser.parse_args(argv)
-    make = Config.quick if args.quick else Config
-    cfg = make(seed=args.seed, out=args.out, overwrite=args.overwrite)
-    res = main(cfg)
-    print(f"report: {res['report_dir']}")
-    return 0
-
+    return run_study(main, Config(seed=args.seed, out=args.out, overwrite=args.overwrite, quick=args.quick))
 
 if __name__ == "__main__":
     raise SystemExit(cli())
