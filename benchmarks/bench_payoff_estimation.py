@@ -2,6 +2,10 @@
 1 and 2 workers, timed in the same run (medians of repeats). The scaling ratio is 2-worker throughput over
 serial (target >= 1.8x on 2 free cores); "warm" excludes pool start-up, "cold" includes it. Also checks that
 all backends give bit-identical payoffs.
+
+Second table: the same estimation on ``python_lob_market`` (2 players, 30 rounds, 3 rule-based trader types,
+symmetric) with the default OpenSpiel loop and with the batched engine
+(:class:`marketgames.market.payoffs.BatchedMarketSimulator`), serial, episodes/s and the ratio.
 """
 from __future__ import annotations
 
@@ -46,6 +50,42 @@ def _time(backend, episodes_per_cell: int, seed: int) -> tuple[float, np.ndarray
 _CPU_SHARE: list[float] = []
 
 
+def _market_rate(simulator, episodes_per_cell: int, seed: int) -> float:
+    import pyspiel
+
+    import marketgames  # noqa: F401  (registers python_lob_market)
+    from marketgames.market import MarketConfig
+    from marketgames.traders import make_trader
+
+    game = pyspiel.load_game(MarketConfig(players=2, steps=30).game_string())
+    traders = [make_trader(s, game) for s in ("market_maker(half_spread=1)", "trend", "zi")]
+    eg = EmpiricalGame(game, traders, symmetric=True, seed=seed, simulator=simulator)
+    start = time.perf_counter()
+    episodes = eg.sample(min_samples=episodes_per_cell, batch_size=episodes_per_cell)
+    return episodes / (time.perf_counter() - start)
+
+
+def market_simulators(quick: bool) -> dict:
+    """Episodes/s of payoff estimation on the market: OpenSpiel loop vs the batched engine (serial, medians)."""
+    from marketgames.market.payoffs import BatchedMarketSimulator
+
+    repeats = 2 if quick else 3
+    loop_cells, batched_cells = (60, 2000) if quick else (200, 8000)
+    _market_rate(BatchedMarketSimulator(), 50, 99)  # load the compiled kernels (not timed)
+    loop = statistics.median(_market_rate(None, loop_cells, r) for r in range(repeats))
+    batched = statistics.median(_market_rate(BatchedMarketSimulator(), batched_cells, r) for r in range(repeats))
+    sys.stdout.write(f"\npython_lob_market 2p x 30 rounds, 3 rule traders (6 symmetric cells), serial, median of "
+                     f"{repeats}\n")
+    sys.stdout.write(f"{'simulator':>12} {'episodes/cell':>13} {'episodes/s':>11} {'vs loop':>8}\n")
+    sys.stdout.write(f"{'openspiel':>12} {loop_cells:>13} {loop:>11.0f} {1:>7.2f}x\n")
+    sys.stdout.write(f"{'batched':>12} {batched_cells:>13} {batched:>11.0f} {batched / loop:>7.1f}x\n")
+    from numba import get_num_threads
+
+    sys.stdout.write(f"(one process each; the batched engine steps its markets on {get_num_threads()} numba "
+                     "thread(s), the loop on one)\n")
+    return {"openspiel_episodes_per_second": loop, "batched_episodes_per_second": batched, "ratio": batched / loop}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_payoff_estimation", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer episodes and repeats")
@@ -88,8 +128,10 @@ def main(argv: list[str] | None = None) -> dict:
     sys.stdout.write(f"scaling 2 workers / serial (warm): {scaling:.2f}x (target >= 1.8x); "
                      f"2 workers / 1 worker pool: {rate['pool2 warm'] / rate['pool1 warm']:.2f}x; "
                      f"bit-identical payoffs across backends: {identical}\n")
+    market = market_simulators(args.quick)
     return {"load_average": load, "cpu_share": {k: statistics.median(v) for k, v in shares.items()},
-            "median_seconds": med, "episodes_per_second": rate, "scaling": scaling, "identical": identical}
+            "median_seconds": med, "episodes_per_second": rate, "scaling": scaling, "identical": identical,
+            "market": market}
 
 
 if __name__ == "__main__":

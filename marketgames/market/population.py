@@ -83,3 +83,15 @@ def population_actions(traders: Sequence[Any], market: BatchedMarket, obs: np.nd
                              f"{(market.batch_size, market.num_actions)}")
         actions[:, p] = sample_rows(probs, market.uniforms(STREAM_FIRST_SEAT + p), tol=tol)
     return actions
+
+
+def play_population(traders: Sequence[Any], market: BatchedMarket) -> np.ndarray:
+    """Play one whole episode in every market of the batch with ``traders[p]`` in seat ``p``; returns the
+    ``(B, players)`` returns (the sum of the rewards: final wealth with positions valued at the fundamental).
+
+    Starts a new episode (:meth:`BatchedMarket.reset`); each round's actions come from :func:`population_actions`.
+    """
+    obs = market.reset()
+    while not market.done:
+        obs, _, _ = market.step(population_actions(traders, market, obs))
+    return market.returns()

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats as sps
 
 from solvers.empirical.backends import Backend, Task, make_backend
-from solvers.empirical.simulate import BatchStats, SimulationSpec
+from solvers.empirical.simulate import BatchStats, OpenSpielSimulator, SimulationSpec, Simulator
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +95,17 @@ class EmpiricalGame:
         seed: root of every per-cell, per-batch seed (``np.random.SeedSequence``).
         keep_samples: also store every episode's returns (for bootstrap from raw samples).
         confidence: level of the normal-approximation confidence intervals.
+        simulator: what plays the episodes (:class:`~solvers.empirical.simulate.Simulator`); default the OpenSpiel
+            loop (:class:`~solvers.empirical.simulate.OpenSpielSimulator`), which works on any game. A game with a
+            batched engine may supply a faster one (``marketgames.market.payoffs.BatchedMarketSimulator``); it
+            checks the strategies here and refuses those it cannot play. Its numbers differ from the loop's (other
+            random streams) but estimate the same payoffs.
     """
 
     def __init__(self, game: Any, strategies: Sequence, *, symmetric: bool = False,
                  names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
-                 imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95) -> None:
+                 imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95,
+                 simulator: Simulator | None = None) -> None:
         import pyspiel
 
         if isinstance(game, str):
@@ -139,6 +145,14 @@ class EmpiricalGame:
                 raise ValueError(f"names[{p}] has {len(nm)} entries for {len(lst)} strategies")
             self._strategies.append(lst)
             self._names.append(nm)
+        self.simulator = OpenSpielSimulator() if simulator is None else simulator
+        if not isinstance(self.simulator, Simulator):
+            raise TypeError(f"simulator={simulator!r}; pass an object with check(game, strategies) and "
+                            "returns(game, seats, episodes, rng) (see solvers.empirical.simulate.Simulator)")
+        for lst in self._strategies:
+            if not any(isinstance(s, _Unavailable) for s in lst):
+                self.simulator.check(game, lst)
+        self._game = game
         self._cells: dict[tuple[int, ...], _Cell] = {}
 
     # ----------------------------------------------------------------------------------------------- structure
@@ -167,6 +181,7 @@ class EmpiricalGame:
         """Add a strategy (for ``player``; for every player in a symmetric game, where ``player`` must be None);
         returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells."""
         _check_strategy(strategy, "strategy")
+        self.simulator.check(self._game, [strategy])
         if self.symmetric:
             if player is not None:
                 raise ValueError(f"player={player}; a symmetric game shares one strategy list (use player=None)")
@@ -182,7 +197,8 @@ class EmpiricalGame:
     def _spec(self) -> SimulationSpec:
         strategies = tuple(self._strategies[0]) if self.symmetric else tuple(tuple(s) for s in self._strategies)
         return SimulationSpec(game_string=self.game_string, strategies=strategies, symmetric=self.symmetric,
-                              n_players=self.n_players, imports=self.imports, keep_samples=self.keep_samples)
+                              n_players=self.n_players, imports=self.imports, keep_samples=self.keep_samples,
+                              simulator=self.simulator)
 
     # -------------------------------------------------------------------------------------------- statistics
     @property
@@ -318,6 +334,7 @@ class EmpiricalGame:
             "n_players": self.n_players, "symmetric": self.symmetric, "names": self._names,
             "seed": {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)},
             "confidence": self.confidence, "keep_samples": self.keep_samples,
+            "simulator": getattr(self.simulator, "name", type(self.simulator).__name__),
             "cells": [{"cell": list(k), "count": c.count, "batches": c.batches, "mean": c.mean.tolist(),
                        "m2": c.m2.tolist(),
                        **({"samples": np.concatenate(c.samples).tolist()} if c.samples else {})}
@@ -331,10 +348,11 @@ class EmpiricalGame:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, *, strategies: Sequence | None = None) -> "EmpiricalGame":
+    def load(cls, path: str | Path, *, strategies: Sequence | None = None,
+             simulator: Simulator | None = None) -> "EmpiricalGame":
         """Read a file written by :meth:`save`. Without ``strategies`` the statistics are available but cells
-        cannot be sampled further; with them (same nesting and order as saved) sampling continues where it
-        stopped, with the same seeds."""
+        cannot be sampled further; with them (same nesting and order as saved) and the same ``simulator`` (the
+        file records its name) sampling continues where it stopped, with the same seeds."""
         data = json.loads(Path(path).read_text())
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"{path}: unknown format {data.get('format')!r}")
@@ -345,7 +363,12 @@ class EmpiricalGame:
         seed = np.random.SeedSequence(int(data["seed"]["entropy"]), spawn_key=tuple(data["seed"]["spawn_key"]))
         game = cls(data["game"], strategies, symmetric=data["symmetric"],
                    names=names[0] if data["symmetric"] else names, seed=seed, imports=data["imports"],
-                   keep_samples=data["keep_samples"], confidence=data["confidence"])
+                   keep_samples=data["keep_samples"], confidence=data["confidence"], simulator=simulator)
+        saved = data.get("simulator", "openspiel")
+        used = getattr(game.simulator, "name", type(game.simulator).__name__)
+        if strategies is not None and saved != used:
+            logger.warning("%s was sampled with simulator %r; continuing with %r mixes two random streams",
+                           path, saved, used)
         for cell in data["cells"]:
             c = _Cell(int(cell["count"]), np.array(cell["mean"], float), np.array(cell["m2"], float),
                       int(cell["batches"]))

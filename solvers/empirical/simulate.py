@@ -1,5 +1,10 @@
 """Monte Carlo play of one strategy profile on any OpenSpiel game (sequential or simultaneous, with chance).
 
+A *simulator* plays episodes of a fixed seating and returns every episode's returns. The default,
+:class:`OpenSpielSimulator`, walks OpenSpiel states one episode at a time and works on any game; a game that has a
+batched engine can supply its own (e.g. ``marketgames.market.payoffs.BatchedMarketSimulator``, which steps thousands
+of markets at once with the same rules). Seat permutations of symmetric games are drawn here, not by simulators.
+
 All randomness (chance outcomes, the strategies' mixed actions, seat permutations) comes from the injected
 ``numpy.random.Generator``: the same generator state gives the same returns.
 """
@@ -8,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import time
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-__all__ = ["play_episode", "BatchStats", "simulate_batch", "SimulationSpec", "load_game"]
+__all__ = ["play_episode", "Simulator", "OpenSpielSimulator", "BatchStats", "simulate_batch", "SimulationSpec",
+           "load_game"]
 
 
 def _draw(probs: Any, rng: np.random.Generator) -> int:
@@ -45,6 +51,42 @@ def play_episode(game: Any, seats: Sequence[Any], rng: np.random.Generator) -> n
     return np.asarray(state.returns(), dtype=np.float64)
 
 
+@runtime_checkable
+class Simulator(Protocol):
+    """Plays episodes of one seating of a game. Must pickle (it travels to worker processes and Ray tasks).
+
+    ``check(game, strategies)`` raises ``TypeError``/``ValueError`` (naming the offending strategy) when the
+    simulator cannot play them on ``game``; it is called when strategies enter an empirical game, so bad input
+    fails at once rather than inside a worker. ``returns(game, seats, episodes, rng)`` plays ``episodes`` episodes
+    with ``seats[p]`` acting for player ``p`` and returns their returns, shape ``(episodes, num_players)``; it may
+    draw from ``rng`` only, so the same generator state gives the same numbers.
+    """
+
+    def check(self, game: Any, strategies: Sequence[Any]) -> None: ...
+
+    def returns(self, game: Any, seats: Sequence[Any], episodes: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenSpielSimulator:
+    """The default simulator: :func:`play_episode` in a loop, on any OpenSpiel game and any strategy with
+    ``action_probabilities(state, player_id)``."""
+
+    name = "openspiel"
+
+    def check(self, game: Any, strategies: Sequence[Any]) -> None:
+        for k, s in enumerate(strategies):
+            if not callable(getattr(s, "action_probabilities", None)):
+                raise TypeError(f"strategies[{k}]={s!r} has no action_probabilities(state, player_id); pass an "
+                                "OpenSpiel policy.Policy or an object with that method")
+
+    def returns(self, game: Any, seats: Sequence[Any], episodes: int, rng: np.random.Generator) -> np.ndarray:
+        out = np.empty((episodes, game.num_players()))
+        for t in range(episodes):
+            out[t] = play_episode(game, seats, rng)
+        return out
+
+
 @dataclasses.dataclass(frozen=True)
 class BatchStats:
     """Sufficient statistics of a batch, per player (or per slot of a symmetric cell): count, mean, sum of
@@ -61,7 +103,8 @@ class BatchStats:
 @dataclasses.dataclass(frozen=True)
 class SimulationSpec:
     """Everything a worker needs, picklable: the game string (``str(game)``), modules to import first (to
-    register Python games), the strategies (``strategies[p][k]``, or one list for a symmetric game)."""
+    register Python games), the strategies (``strategies[p][k]``, or one list for a symmetric game) and the
+    :class:`Simulator` that plays them."""
 
     game_string: str
     strategies: tuple
@@ -69,6 +112,7 @@ class SimulationSpec:
     n_players: int
     imports: tuple[str, ...] = ()
     keep_samples: bool = False
+    simulator: Any = OpenSpielSimulator()
 
 
 def load_game(game_string: str, imports: Sequence[str] = ()) -> Any:
@@ -81,28 +125,41 @@ def load_game(game_string: str, imports: Sequence[str] = ()) -> Any:
 
 def simulate_batch(spec: SimulationSpec, game: Any, cell: tuple[int, ...], size: int,
                    rng: np.random.Generator) -> BatchStats:
-    """``size`` episodes of ``cell`` (strategy indices per player, or a sorted multiset for a symmetric game,
-    where each episode seats the strategies in a random order and every player's return is credited to the slot
-    of its strategy, averaged over the slots sharing that strategy)."""
+    """``size`` episodes of ``cell`` (strategy indices per player, or a sorted multiset for a symmetric game).
+
+    In a symmetric game every episode seats the cell's strategies in a random order (all permutations drawn first,
+    from ``rng``); episodes with the same seating go to the simulator together, in order of first appearance, and
+    every player's return is credited to the slot of its strategy, averaged over the slots sharing that strategy.
+    """
     n = spec.n_players
     start = time.process_time()
-    out = np.empty((size, n))
     if not spec.symmetric:
-        seats = [spec.strategies[p][k] for p, k in enumerate(cell)]
-        for t in range(size):
-            out[t] = play_episode(game, seats, rng)
+        out = _checked(spec.simulator.returns(game, [spec.strategies[p][k] for p, k in enumerate(cell)], size, rng),
+                       size, n)
     else:
         cell_arr = np.asarray(cell)
+        perms = np.stack([rng.permutation(n) for _ in range(size)]) if size else np.zeros((0, n), dtype=np.int64)
+        # slot k sits in seat perms[t, k]; the seating is the strategy index in each seat
+        seatings = np.empty_like(perms)
+        np.put_along_axis(seatings, perms, cell_arr[None, :], axis=1)
+        by_slot = np.empty((size, n))
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for t, seating in enumerate(map(tuple, seatings.tolist())):
+            groups.setdefault(seating, []).append(t)
+        for seating, episodes in groups.items():
+            ret = _checked(spec.simulator.returns(game, [spec.strategies[k] for k in seating], len(episodes), rng),
+                           len(episodes), n)
+            by_slot[episodes] = np.take_along_axis(ret, perms[episodes], axis=1)
         same = [np.flatnonzero(cell_arr == cell_arr[k]) for k in range(n)]
-        for t in range(size):
-            perm = rng.permutation(n)  # slot k sits in seat perm[k]
-            seats = [None] * n
-            for k in range(n):
-                seats[perm[k]] = spec.strategies[cell[k]]
-            ret = play_episode(game, seats, rng)
-            by_slot = ret[perm]
-            out[t] = [by_slot[s].mean() for s in same]
+        out = np.stack([by_slot[:, s].mean(axis=1) for s in same], axis=1)
     mean = out.mean(axis=0)
     m2 = ((out - mean) ** 2).sum(axis=0)
     return BatchStats(count=size, mean=mean, m2=m2, samples=out if spec.keep_samples else None,
                       cpu_seconds=time.process_time() - start)
+
+
+def _checked(returns: Any, episodes: int, n: int) -> np.ndarray:
+    out = np.asarray(returns, dtype=np.float64)
+    if out.shape != (episodes, n):
+        raise ValueError(f"the simulator returned shape {out.shape}; expected (episodes, players) = {(episodes, n)}")
+    return out

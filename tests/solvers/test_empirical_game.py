@@ -183,3 +183,39 @@ def test_ray_backend_matches_process_pool(kuhn):
     np.testing.assert_array_equal(pooled.payoffs, ref.payoffs)
     np.testing.assert_array_equal(on_ray.payoffs, pooled.payoffs)
     np.testing.assert_array_equal(on_ray.standard_errors, pooled.standard_errors)
+
+
+class _CountingSimulator:
+    """Any object with check/returns is a simulator; this one records the seatings it is asked to play."""
+
+    name = "counting"
+
+    def __init__(self, bad_shape: bool = False) -> None:
+        from solvers.empirical import OpenSpielSimulator
+
+        self.inner, self.calls, self.checked, self.bad_shape = OpenSpielSimulator(), [], [], bad_shape
+
+    def check(self, game, strategies):
+        self.checked.extend(strategies)
+
+    def returns(self, game, seats, episodes, rng):
+        self.calls.append((tuple(getattr(s, "name", "?") for s in seats), episodes))
+        out = self.inner.returns(game, seats, episodes, rng)
+        return out[:, :1] if self.bad_shape else out
+
+
+def test_custom_simulator_gets_whole_seatings_and_is_checked_up_front(kuhn):
+    strats = _strategies(kuhn)[:2]
+    sim = _CountingSimulator()
+    eg = EmpiricalGame(kuhn, strats, symmetric=True, seed=4, simulator=sim)
+    assert len(sim.checked) == 2
+    eg.sample(min_samples=60, batch_size=60)
+    # The mixed cell's 60 episodes reach the simulator as (at most) two seatings, not 60 single episodes.
+    mixed = [c for c in sim.calls if len(set(c[0])) == 2]
+    assert 1 <= len(mixed) <= 2 and sum(e for _, e in mixed) == 60
+    loop = EmpiricalGame(kuhn, strats, symmetric=True, seed=4)
+    loop.sample(min_samples=60, batch_size=60)
+    np.testing.assert_array_equal(eg.payoffs, loop.payoffs)  # same rng use as the default loop
+    with pytest.raises(ValueError, match="simulator returned shape"):
+        EmpiricalGame(kuhn, strats, symmetric=True, simulator=_CountingSimulator(bad_shape=True)).sample(
+            min_samples=2, batch_size=2)

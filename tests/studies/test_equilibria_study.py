@@ -41,7 +41,18 @@ def test_same_seed_same_numbers_whatever_the_workers(tmp_path):
     assert one["equilibria"][0]["market_quality"] == two["equilibria"][0]["market_quality"]
 
 
-@pytest.mark.parametrize("field,value", [("samples", 1), ("players", 1), ("workers", 0), ("bootstrap", 0)])
+def test_openspiel_loop_and_batched_engine_estimate_the_same_game(tmp_path):
+    cfg = dict(TINY, samples=150, population=TINY["population"][:2])
+    batched = equilibria.main(equilibria.Config(**cfg, workers=1, out=str(tmp_path / "a")))
+    loop = equilibria.main(equilibria.Config(**cfg, workers=1, simulator="openspiel", out=str(tmp_path / "b")))
+    assert batched["config"]["simulator"] == "batched" and loop["config"]["simulator"] == "openspiel"
+    diff = np.abs(np.array(batched["payoffs"]) - np.array(loop["payoffs"]))
+    se = np.hypot(np.array(batched["standard_errors"]), np.array(loop["standard_errors"]))
+    assert np.all(diff <= 4.5 * se), diff / se
+
+
+@pytest.mark.parametrize("field,value", [("samples", 1), ("players", 1), ("workers", 0), ("bootstrap", 0),
+                                         ("simulator", "gpu"), ("batch_size", 0)])
 def test_bad_config_names_the_parameter(tmp_path, field, value):
     config = equilibria.Config(**{**TINY, field: value}, out=str(tmp_path / "x"))
     with pytest.raises(ValueError, match=field):
