@@ -3,8 +3,12 @@
 An empirical game (Wellman, 2006, "Methods for empirical game-theoretic analysis") holds, for every profile of
 the given strategies, the mean return per player with its standard error, a normal-approximation confidence
 interval and the sample count. Sampling is adaptive: cells get batches until the CI half-width of every player is
-<= ``target_half_width`` or ``max_samples`` is reached. A symmetric game (all players draw from one strategy set)
-stores one cell per multiset of strategies ("role-symmetric" with one role), with random seating per episode.
+<= ``target_half_width`` or ``max_samples`` is reached.
+
+Players can share roles (Wellman 2006; "role-symmetric games"): the players of a role draw from one strategy set and
+are interchangeable, so a cell holds, per role, a multiset of strategies, and each episode seats the role's
+strategies in a random order among its players. ``symmetric=True`` is one role for everyone; the default is one
+role per player (a plain normal-form game). Payoff tensors are always per player, ``(n, S_1, ..., S_n)``.
 """
 from __future__ import annotations
 
@@ -88,9 +92,12 @@ class EmpiricalGame:
         game: an OpenSpiel game or its string (``"kuhn_poker"``, ``"leduc_poker(players=3)"``); workers load it
             from ``str(game)``. Python games are re-registered in workers by importing ``imports`` (the game
             class's module is added automatically).
-        strategies: ``strategies[p]`` = player ``p``'s list, or (``symmetric=True``) one list shared by all
-            players. Each needs ``action_probabilities(state, player_id)`` and must pickle (for workers).
-        symmetric: cells are multisets of strategies; seats are shuffled every episode.
+        strategies: ``strategies[p]`` = player ``p``'s list; with ``roles``, ``strategies[r]`` = role ``r``'s list;
+            with ``symmetric=True``, one list shared by all players. Each needs ``action_probabilities(state,
+            player_id)`` and must pickle (for workers).
+        symmetric: one role for all players: cells are multisets of strategies, seats shuffled every episode.
+        roles: ``roles[p]`` = player ``p``'s role, ``0 .. R-1`` (e.g. ``[0, 0, 1, 1, 1]``: two market makers and
+            three directional traders); players of a role are interchangeable.
         names: strategy names (same nesting as ``strategies``); default: each strategy's ``name`` attribute.
         seed: root of every per-cell, per-batch seed (``np.random.SeedSequence``).
         keep_samples: also store every episode's returns (for bootstrap from raw samples).
@@ -103,7 +110,7 @@ class EmpiricalGame:
     """
 
     def __init__(self, game: Any, strategies: Sequence, *, symmetric: bool = False,
-                 names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
+                 roles: Sequence[int] | None = None, names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
                  imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95,
                  simulator: Simulator | None = None) -> None:
         import pyspiel
@@ -125,14 +132,33 @@ class EmpiricalGame:
         self.symmetric = bool(symmetric)
         self.keep_samples = bool(keep_samples)
         self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        n = self.n_players
         if self.symmetric:
+            if roles is not None:
+                raise ValueError(f"roles={list(roles)!r} with symmetric=True; pass one of them (symmetric=True is "
+                                 "roles=[0] * players)")
             strategies = [list(strategies)]
             names = [list(names)] if names is not None else None
+            roles = [0] * n
         else:
             strategies = [list(s) for s in strategies]
-            if len(strategies) != self.n_players:
-                raise ValueError(f"strategies has {len(strategies)} lists; {self.game_string} has {self.n_players} "
-                                 "players (use symmetric=True for one shared list)")
+            if roles is None:
+                roles = list(range(n))
+                if len(strategies) != n:
+                    raise ValueError(f"strategies has {len(strategies)} lists; {self.game_string} has {n} players "
+                                     "(use symmetric=True for one shared list, or roles=)")
+            else:
+                roles = list(roles)
+                if (len(roles) != n or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) for r in roles)
+                        or sorted(set(roles)) != list(range(len(set(roles))))):
+                    raise ValueError(f"roles={roles!r} is not allowed: expected one role per player ({n}), numbered "
+                                     "0 .. R-1 with every role used")
+                if len(strategies) != len(set(roles)):
+                    raise ValueError(f"strategies has {len(strategies)} lists; roles={roles!r} names "
+                                     f"{len(set(roles))} roles (one list per role)")
+        self.roles = tuple(int(r) for r in roles)
+        self._role_players = [tuple(int(p) for p in np.flatnonzero(np.asarray(self.roles) == r))
+                              for r in range(len(strategies))]
         self._strategies: list[list[Any]] = []
         self._names: list[list[str]] = []
         for p, lst in enumerate(strategies):
@@ -159,44 +185,59 @@ class EmpiricalGame:
     @property
     def num_strategies(self) -> tuple[int, ...]:
         """Strategies per player, ``(S_1, ..., S_n)``."""
-        if self.symmetric:
-            return (len(self._strategies[0]),) * self.n_players
-        return tuple(len(s) for s in self._strategies)
+        return tuple(len(self._strategies[r]) for r in self.roles)
 
     @property
     def names(self) -> list[list[str]]:
         """Strategy names per player."""
-        return [list(self._names[0]) for _ in range(self.n_players)] if self.symmetric else [list(n) for n in self._names]
+        return [list(self._names[r]) for r in self.roles]
 
     def strategies(self, player: int = 0) -> list[Any]:
-        return list(self._strategies[0 if self.symmetric else player])
+        """Player ``player``'s strategies (its role's)."""
+        return list(self._strategies[self.roles[player]])
 
     def cells(self) -> list[tuple[int, ...]]:
-        """All cells: pure profiles, or sorted multisets in a symmetric game."""
-        if self.symmetric:
-            return list(itertools.combinations_with_replacement(range(len(self._strategies[0])), self.n_players))
-        return list(itertools.product(*[range(len(s)) for s in self._strategies]))
+        """All cells: pure profiles whose strategies are sorted within each role (a multiset per role)."""
+        per_role = [itertools.combinations_with_replacement(range(len(self._strategies[r])), len(players))
+                    for r, players in enumerate(self._role_players)]
+        out = []
+        for combo in itertools.product(*per_role):
+            cell = [0] * self.n_players
+            for players, multiset in zip(self._role_players, combo):
+                for p, k in zip(players, multiset):
+                    cell[p] = k
+            out.append(tuple(cell))
+        return out
 
-    def add_strategy(self, strategy: Any, *, player: int | None = None, name: str | None = None) -> int:
-        """Add a strategy (for ``player``; for every player in a symmetric game, where ``player`` must be None);
+    def add_strategy(self, strategy: Any, *, player: int | None = None, role: int | None = None,
+                     name: str | None = None) -> int:
+        """Add a strategy to ``player``'s role (or to ``role``; in a symmetric game to everyone, with neither);
         returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells."""
         _check_strategy(strategy, "strategy")
         self.simulator.check(self._game, [strategy])
+        n_roles = len(self._strategies)
         if self.symmetric:
-            if player is not None:
-                raise ValueError(f"player={player}; a symmetric game shares one strategy list (use player=None)")
+            if player is not None or role not in (None, 0):
+                raise ValueError(f"player={player}, role={role}; a symmetric game shares one strategy list (pass "
+                                 "neither)")
             p = 0
-        else:
-            if player is None or not 0 <= player < self.n_players:
+        elif (player is None) == (role is None):
+            raise ValueError(f"player={player}, role={role}; pass exactly one of them")
+        elif player is not None:
+            if not 0 <= player < self.n_players:
                 raise ValueError(f"player={player}; pass a player in [0, {self.n_players})")
-            p = player
+            p = self.roles[player]
+        else:
+            if not 0 <= role < n_roles:
+                raise ValueError(f"role={role}; pass a role in [0, {n_roles})")
+            p = role
         self._strategies[p].append(strategy)
         self._names[p].append(name or _name(strategy, len(self._strategies[p]) - 1))
         return len(self._strategies[p]) - 1
 
     def _spec(self) -> SimulationSpec:
-        strategies = tuple(self._strategies[0]) if self.symmetric else tuple(tuple(s) for s in self._strategies)
-        return SimulationSpec(game_string=self.game_string, strategies=strategies, symmetric=self.symmetric,
+        strategies = tuple(tuple(s) for s in self._strategies)
+        return SimulationSpec(game_string=self.game_string, strategies=strategies, roles=self.roles,
                               n_players=self.n_players, imports=self.imports, keep_samples=self.keep_samples,
                               simulator=self.simulator)
 
@@ -225,10 +266,14 @@ class EmpiricalGame:
     def _key(self, profile: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
         if len(profile) != self.n_players or any(not 0 <= a < s for a, s in zip(profile, self.num_strategies)):
             raise ValueError(f"profile={profile} is not a pure profile of sizes {self.num_strategies}")
-        if not self.symmetric:
-            return profile, np.arange(self.n_players)
-        key = tuple(sorted(profile))
-        return key, np.array([key.index(a) for a in profile])
+        key = list(profile)
+        for players in self._role_players:
+            for p, k in zip(players, sorted(profile[p] for p in players)):
+                key[p] = k
+        # each player reads the statistics of the first slot of its role holding its strategy
+        order = np.array([next(q for q in self._role_players[self.roles[p]] if key[q] == profile[p])
+                          for p in range(self.n_players)])
+        return tuple(key), order
 
     def _tensor(self, field: str) -> np.ndarray:
         out = np.full((self.n_players,) + self.num_strategies, np.nan)
@@ -331,7 +376,8 @@ class EmpiricalGame:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
-            "n_players": self.n_players, "symmetric": self.symmetric, "names": self._names,
+            "n_players": self.n_players, "symmetric": self.symmetric, "roles": list(self.roles),
+            "names": self._names,
             "seed": {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)},
             "confidence": self.confidence, "keep_samples": self.keep_samples,
             "simulator": getattr(self.simulator, "name", type(self.simulator).__name__),
@@ -357,16 +403,18 @@ class EmpiricalGame:
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"{path}: unknown format {data.get('format')!r}")
         names = data["names"]
-        if strategies is None:
+        given = strategies is not None
+        if not given:
             strategies = [[_Unavailable(n) for n in lst] for lst in names]
             strategies = strategies[0] if data["symmetric"] else strategies
         seed = np.random.SeedSequence(int(data["seed"]["entropy"]), spawn_key=tuple(data["seed"]["spawn_key"]))
-        game = cls(data["game"], strategies, symmetric=data["symmetric"],
+        roles = None if data["symmetric"] else data.get("roles")
+        game = cls(data["game"], strategies, symmetric=data["symmetric"], roles=roles,
                    names=names[0] if data["symmetric"] else names, seed=seed, imports=data["imports"],
                    keep_samples=data["keep_samples"], confidence=data["confidence"], simulator=simulator)
         saved = data.get("simulator", "openspiel")
         used = getattr(game.simulator, "name", type(game.simulator).__name__)
-        if strategies is not None and saved != used:
+        if given and saved != used:
             logger.warning("%s was sampled with simulator %r; continuing with %r mixes two random streams",
                            path, saved, used)
         for cell in data["cells"]:
@@ -378,5 +426,5 @@ class EmpiricalGame:
         return game
 
     def __repr__(self) -> str:
-        return (f"EmpiricalGame({self.game_string!r}, strategies={self.num_strategies}, symmetric={self.symmetric}, "
+        return (f"EmpiricalGame({self.game_string!r}, strategies={self.num_strategies}, roles={self.roles}, "
                 f"sampled={len(self._cells)}/{len(self.cells())} cells)")

@@ -3,7 +3,8 @@
 A *simulator* plays episodes of a fixed seating and returns every episode's returns. The default,
 :class:`OpenSpielSimulator`, walks OpenSpiel states one episode at a time and works on any game; a game that has a
 batched engine can supply its own (e.g. ``marketgames.market.payoffs.BatchedMarketSimulator``, which steps thousands
-of markets at once with the same rules). Seat permutations of symmetric games are drawn here, not by simulators.
+of markets at once with the same rules). Seat permutations of (role-)symmetric games are drawn here, not by
+simulators.
 
 All randomness (chance outcomes, the strategies' mixed actions, seat permutations) comes from the injected
 ``numpy.random.Generator``: the same generator state gives the same returns.
@@ -89,7 +90,7 @@ class OpenSpielSimulator:
 
 @dataclasses.dataclass(frozen=True)
 class BatchStats:
-    """Sufficient statistics of a batch, per player (or per slot of a symmetric cell): count, mean, sum of
+    """Sufficient statistics of a batch, per player (per slot of a role-symmetric cell): count, mean, sum of
     squared deviations (``m2``), the raw samples ``(count, n)`` if kept, and the CPU seconds the batch took in
     its worker (diagnostics only; never part of the estimates)."""
 
@@ -103,12 +104,12 @@ class BatchStats:
 @dataclasses.dataclass(frozen=True)
 class SimulationSpec:
     """Everything a worker needs, picklable: the game string (``str(game)``), modules to import first (to
-    register Python games), the strategies (``strategies[p][k]``, or one list for a symmetric game) and the
-    :class:`Simulator` that plays them."""
+    register Python games), the strategies of each role (``strategies[r][k]``), each player's role (``roles[p]``;
+    players of one role are interchangeable) and the :class:`Simulator` that plays them."""
 
     game_string: str
     strategies: tuple
-    symmetric: bool
+    roles: tuple[int, ...]
     n_players: int
     imports: tuple[str, ...] = ()
     keep_samples: bool = False
@@ -125,32 +126,39 @@ def load_game(game_string: str, imports: Sequence[str] = ()) -> Any:
 
 def simulate_batch(spec: SimulationSpec, game: Any, cell: tuple[int, ...], size: int,
                    rng: np.random.Generator) -> BatchStats:
-    """``size`` episodes of ``cell`` (strategy indices per player, or a sorted multiset for a symmetric game).
+    """``size`` episodes of ``cell`` (a strategy index per player, sorted within each role of several players).
 
-    In a symmetric game every episode seats the cell's strategies in a random order (all permutations drawn first,
-    from ``rng``); episodes with the same seating go to the simulator together, in order of first appearance, and
-    every player's return is credited to the slot of its strategy, averaged over the slots sharing that strategy.
+    When a role has several players, every episode seats that role's strategies in a random order among its
+    players (all permutations drawn first, from ``rng``); episodes with the same seating go to the simulator
+    together, in order of first appearance, and every player's return is credited to the slot of its strategy,
+    averaged over the slots of its role sharing that strategy. Without such roles no permutation is drawn.
     """
     n = spec.n_players
     start = time.process_time()
-    if not spec.symmetric:
-        out = _checked(spec.simulator.returns(game, [spec.strategies[p][k] for p, k in enumerate(cell)], size, rng),
-                       size, n)
+    roles = np.asarray(spec.roles)
+    shuffled = [g for g in (np.flatnonzero(roles == r) for r in range(int(roles.max()) + 1)) if len(g) > 1]
+
+    def seats(seating) -> list[Any]:
+        return [spec.strategies[roles[p]][k] for p, k in enumerate(seating)]
+
+    if not shuffled:
+        out = _checked(spec.simulator.returns(game, seats(cell), size, rng), size, n)
     else:
         cell_arr = np.asarray(cell)
-        perms = np.stack([rng.permutation(n) for _ in range(size)]) if size else np.zeros((0, n), dtype=np.int64)
-        # slot k sits in seat perms[t, k]; the seating is the strategy index in each seat
-        seatings = np.empty_like(perms)
+        perms = np.tile(np.arange(n), (size, 1))  # slot k sits in seat perms[t, k]
+        for t in range(size):
+            for g in shuffled:
+                perms[t, g] = g[rng.permutation(len(g))]
+        seatings = np.empty_like(perms)  # the strategy index in each seat
         np.put_along_axis(seatings, perms, cell_arr[None, :], axis=1)
         by_slot = np.empty((size, n))
         groups: dict[tuple[int, ...], list[int]] = {}
         for t, seating in enumerate(map(tuple, seatings.tolist())):
             groups.setdefault(seating, []).append(t)
         for seating, episodes in groups.items():
-            ret = _checked(spec.simulator.returns(game, [spec.strategies[k] for k in seating], len(episodes), rng),
-                           len(episodes), n)
+            ret = _checked(spec.simulator.returns(game, seats(seating), len(episodes), rng), len(episodes), n)
             by_slot[episodes] = np.take_along_axis(ret, perms[episodes], axis=1)
-        same = [np.flatnonzero(cell_arr == cell_arr[k]) for k in range(n)]
+        same = [np.flatnonzero((cell_arr == cell_arr[k]) & (roles == roles[k])) for k in range(n)]
         out = np.stack([by_slot[:, s].mean(axis=1) for s in same], axis=1)
     mean = out.mean(axis=0)
     m2 = ((out - mean) ** 2).sum(axis=0)

@@ -219,3 +219,40 @@ def test_custom_simulator_gets_whole_seatings_and_is_checked_up_front(kuhn):
     with pytest.raises(ValueError, match="simulator returned shape"):
         EmpiricalGame(kuhn, strats, symmetric=True, simulator=_CountingSimulator(bad_shape=True)).sample(
             min_samples=2, batch_size=2)
+
+
+def test_role_symmetric_game_on_three_player_kuhn(tmp_path):
+    """Roles [0, 1, 1]: player 0 alone, players 1 and 2 interchangeable. Cells are (a, multiset {b, c}); each
+    role-1 slot is worth its strategy's value averaged over both seatings, which the CIs must cover."""
+    game = pyspiel.load_game("kuhn_poker(players=3)")
+    lone = [UniformStrategy(), PreferredActionStrategy([1], name="always_bet")]
+    pair = [UniformStrategy(), PreferredActionStrategy([1], name="always_bet"),
+            PreferredActionStrategy([0], name="always_pass")]
+    eg = EmpiricalGame(game, [lone, pair], roles=[0, 1, 1], seed=8)
+    assert len(eg.cells()) == 2 * 6 and eg.num_strategies == (2, 3, 3)
+    assert eg.names[1] == eg.names[2] == ["uniform", "always_bet", "always_pass"]
+    eg.sample(min_samples=1200, batch_size=600)
+    pay = eg.payoffs
+    assert pay.shape == (3, 2, 3, 3) and np.isfinite(pay).all()
+    np.testing.assert_array_equal(pay[1], np.swapaxes(pay[2], 1, 2))  # players 1 and 2 interchangeable
+    misses = 0
+    for a, b, c in itertools.product(range(2), range(3), range(3)):
+        if b > c:
+            continue
+        v1, v2 = _exact(game, [lone[a], pair[b], pair[c]]), _exact(game, [lone[a], pair[c], pair[b]])
+        exact = np.array([(v1[0] + v2[0]) / 2, (v1[1] + v2[2]) / 2, (v1[2] + v2[1]) / 2])
+        if b == c:  # both slots hold one strategy: each is credited the average of the two seats
+            exact[1:] = (v1[1] + v1[2]) / 2
+        st = eg.cell_stats((a, b, c))
+        misses += int(np.sum((exact < st.ci_low) | (exact > st.ci_high)))
+    assert misses <= 2  # 36 checks at 95%
+    # save/load keeps the roles; adding a strategy to a role grows every player of that role
+    back = EmpiricalGame.load(eg.save(tmp_path / "roles.json"), strategies=[lone, pair])
+    assert back.roles == (0, 1, 1)
+    np.testing.assert_array_equal(back.payoffs, pay)
+    back.add_strategy(PreferredActionStrategy([0, 1], name="pass_then_bet"), role=1)
+    assert back.num_strategies == (2, 4, 4) and not back.complete
+    with pytest.raises(ValueError, match="roles="):
+        EmpiricalGame(game, [lone, pair], roles=[0, 2, 2])
+    with pytest.raises(ValueError, match="exactly one"):
+        back.add_strategy(UniformStrategy(), player=1, role=1)
