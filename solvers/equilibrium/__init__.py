@@ -5,15 +5,16 @@ bootstrap, learning dynamics), a facade :class:`NormalFormGame`, and PSRO meta-s
 """
 from solvers.equilibrium.bootstrap import BootstrapResult, bootstrap_support
 from solvers.equilibrium.core import (as_payoffs, as_profile, bimatrix, deviation_payoffs, expected_payoffs,
-                                      from_bimatrix, is_nash, mixture_regret, nash_conv, pure_profile, regret,
-                                      support, uniform_profile)
+                                      expand_profile, from_bimatrix, is_nash, merge_duplicates, mixture_regret,
+                                      nash_conv, pure_profile, regret, support, uniform_profile)
 from solvers.equilibrium.dynamics import (Trajectory, classify, fictitious_play, projected_replicator_dynamics,
                                           replicator_dynamics)
 from solvers.equilibrium.game import NormalFormGame
 from solvers.equilibrium.graph import AlphaRankResult, alpharank, response_graph, sink_components
 from solvers.equilibrium.meta_solvers import META_SOLVERS, meta_solver
-from solvers.equilibrium.n_player import mclennan_tourky, polish, solve_support, support_enumeration
-from solvers.equilibrium.solve import NASH_METHODS, all_nash, nash
+from solvers.equilibrium.n_player import (complementarity_polish, mclennan_tourky, polish, solve_support,
+                                          support_enumeration)
+from solvers.equilibrium.solve import NASH_METHODS, all_nash, approximate_nash, nash
 from solvers.equilibrium.two_player import (NASHPY_METHODS, EquilibriumNotFoundError, deduplicate, lemke_howson,
                                             lemke_howson_all, nashpy_equilibria, pure_nash)
 from solvers.equilibrium.welfare import (egalitarian_welfare, pareto_equilibria, pareto_mask, pareto_pure,

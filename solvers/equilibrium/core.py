@@ -142,3 +142,36 @@ def mixture_regret(payoffs: np.ndarray | Sequence, profile: Sequence) -> float:
 def is_nash(payoffs: np.ndarray | Sequence, profile: Sequence, *, tol: float = 1e-8) -> bool:
     """True when no player gains more than ``tol`` by deviating (Nash, 1951)."""
     return mixture_regret(payoffs, profile) <= tol
+
+
+def merge_duplicates(payoffs: np.ndarray | Sequence, *, atol: float = 0.0
+                     ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The game with payoff-equivalent strategies merged, and each player's kept strategy indices.
+
+    Strategy ``k`` of player ``p`` duplicates an earlier ``j`` when every player's payoff is the same (within
+    ``atol``) whichever the others play; only the first of each class is kept. PSRO meta-games are full of such
+    copies (an oracle returns the same best response again), which make the game degenerate and slow down every
+    n-player method. An equilibrium of the reduced game, with zeros at the dropped strategies, is one of the
+    original game with the same regrets (see :func:`expand_profile`).
+    """
+    arr = as_payoffs(payoffs)
+    kept: list[np.ndarray] = []
+    for p in range(arr.shape[0]):
+        slices = np.moveaxis(arr, 1 + p, 0)
+        keep: list[int] = []
+        for k in range(slices.shape[0]):
+            if not any(np.allclose(slices[k], slices[j], rtol=0.0, atol=atol) for j in keep):
+                keep.append(k)
+        kept.append(np.asarray(keep))
+    return arr[np.ix_(range(arr.shape[0]), *kept)], kept
+
+
+def expand_profile(profile: Sequence[np.ndarray], kept: Sequence[np.ndarray], sizes: Sequence[int]
+                   ) -> list[np.ndarray]:
+    """A profile of the reduced game of :func:`merge_duplicates` as a profile of the original game."""
+    out = []
+    for x, idx, size in zip(profile, kept, sizes):
+        full = np.zeros(int(size))
+        full[np.asarray(idx)] = np.asarray(x, dtype=float)
+        out.append(full)
+    return out

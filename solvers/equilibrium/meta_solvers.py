@@ -2,22 +2,28 @@
 probability vector per player.
 
 ``meta_solver(name_or_callable)`` returns such a callable; names: ``uniform`` (fictitious play over the
-population), ``nash`` (a verified Nash equilibrium, :func:`solvers.equilibrium.solve.nash`), ``prd`` (projected
+population), ``nash`` (a verified Nash equilibrium, :func:`solvers.equilibrium.solve.nash`; on a game of 3 or more
+players where none is found within its time bound, the best approximate one,
+:func:`solvers.equilibrium.solve.approximate_nash`, with a logged warning), ``prd`` (projected
 replicator dynamics), ``alpharank`` (per-player marginals of the alpha-rank distribution, Muller et al., 2020,
 "A generalized training approach for multiagent learning").
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable, Sequence
 
 import numpy as np
 
-from solvers.equilibrium.core import as_payoffs, uniform_profile
+from solvers.equilibrium.core import as_payoffs, nash_conv, uniform_profile
 from solvers.equilibrium.dynamics import projected_replicator_dynamics
 from solvers.equilibrium.graph import alpharank
-from solvers.equilibrium.solve import nash
+from solvers.equilibrium.solve import approximate_nash, nash
+from solvers.equilibrium.two_player import EquilibriumNotFoundError
 
-__all__ = ["META_SOLVERS", "meta_solver"]
+__all__ = ["META_SOLVERS", "meta_solver", "nash_meta_solver"]
+
+logger = logging.getLogger(__name__)
 
 MetaSolver = Callable[[np.ndarray], list]
 
@@ -26,8 +32,20 @@ def _uniform(payoffs: np.ndarray) -> list[np.ndarray]:
     return uniform_profile(as_payoffs(payoffs))
 
 
-def _nash(payoffs: np.ndarray) -> list[np.ndarray]:
-    return [np.asarray(p, float) for p in nash(payoffs)]
+def nash_meta_solver(payoffs: np.ndarray, *, seed: int = 0) -> list[np.ndarray]:
+    """The ``nash`` meta-solver: a verified Nash equilibrium (:func:`solvers.equilibrium.solve.nash`, ``seed`` for
+    its perturbations and random starts); for 3 or more players, when none is found within its time bound, the
+    best approximate one (:func:`solvers.equilibrium.solve.approximate_nash`) with a logged warning."""
+    try:
+        return [np.asarray(p, float) for p in nash(payoffs, seed=seed)]
+    except EquilibriumNotFoundError:
+        if payoffs.shape[0] == 2:  # two-player methods are complete: this is a bug, not a hard game
+            raise
+    profile = approximate_nash(payoffs)
+    logger.warning("no verified Nash equilibrium of the %s meta-game found in time; using an approximate one "
+                   "(NashConv %.3g on the meta-game)", "x".join(map(str, payoffs.shape[1:])),
+                   nash_conv(payoffs, profile))
+    return profile
 
 
 def _prd(payoffs: np.ndarray) -> list[np.ndarray]:
@@ -38,7 +56,7 @@ def _alpharank(payoffs: np.ndarray) -> list[np.ndarray]:
     return alpharank(payoffs, single_population=False).marginals
 
 
-META_SOLVERS: dict[str, MetaSolver] = {"uniform": _uniform, "nash": _nash, "prd": _prd, "alpharank": _alpharank}
+META_SOLVERS: dict[str, MetaSolver] = {"uniform": _uniform, "nash": nash_meta_solver, "prd": _prd, "alpharank": _alpharank}
 
 
 def meta_solver(name_or_callable: str | Callable[[np.ndarray], Sequence[np.ndarray]]) -> MetaSolver:

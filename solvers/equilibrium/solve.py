@@ -7,20 +7,21 @@ Every profile returned here has largest regret <= ``tol`` on the given payoffs; 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Sequence
 
 import numpy as np
 
-from solvers.equilibrium.core import as_payoffs, mixture_regret
+from solvers.equilibrium.core import as_payoffs, expand_profile, merge_duplicates, mixture_regret, nash_conv
 from solvers.equilibrium.dynamics import fictitious_play, replicator_dynamics
-from solvers.equilibrium.n_player import mclennan_tourky, polish, support_enumeration
+from solvers.equilibrium.n_player import mclennan_tourky, mclennan_tourky_epsilon, polish, support_enumeration
 from solvers.equilibrium.two_player import (EquilibriumNotFoundError, deduplicate, lemke_howson, lemke_howson_all,
                                             nashpy_equilibria, pure_nash)
 from solvers.equilibrium.zero_sum import is_zero_sum, solve_zero_sum
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NASH_METHODS", "nash", "all_nash"]
+__all__ = ["NASH_METHODS", "nash", "approximate_nash", "all_nash"]
 
 NASH_METHODS = ("auto", "pure", "lemke_howson", "lp", "support_enumeration", "mclennan_tourky", "replicator",
                 "fictitious_play", "nashpy_support_enumeration", "nashpy_vertex_enumeration", "nashpy_lemke_howson")
@@ -37,13 +38,58 @@ def _verify(arr: np.ndarray, prof: Sequence[np.ndarray], tol: float, method: str
     return fixed
 
 
+def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int, timeout: float) -> list[np.ndarray]:
+    """A portfolio, cheapest first, every candidate polished to an exact equilibrium (support re-solve, then the
+    complementarity refinement) and verified: fictitious play's best time average, McLennan-Tourky (length-capped:
+    on degenerate games its cost grows with the square of its length), longer fictitious play, then support
+    enumeration (exhaustive) on small games. A new attempt starts only within ``timeout`` seconds."""
+    deadline = time.perf_counter() + timeout
+
+    def from_fictitious_play(iterations: int) -> list[np.ndarray] | None:
+        traj = fictitious_play(arr, iterations=iterations)
+        for t in np.argsort(traj.nash_conv, kind="stable")[:2].tolist():
+            fixed = polish(arr, [p[t] for p in traj.profiles], support_tol=(1e-3, 1e-2, 3e-2, 1e-1), tol=tol)
+            if fixed is not None:
+                return fixed
+        return None
+
+    def from_mclennan_tourky() -> list[np.ndarray] | None:
+        try:
+            return mclennan_tourky(arr, tol=tol, epsilon=1e-3, max_iter=250)
+        except EquilibriumNotFoundError:
+            return None
+
+    def from_support_enumeration() -> list[np.ndarray] | None:
+        if np.prod([2.0 ** s - 1 for s in arr.shape[1:]]) > 5000:
+            return None
+        found = support_enumeration(arr, tol=tol, first_only=True, seed=seed)
+        return found[0] if found else None
+
+    attempts = [("fictitious play (2,000 rounds)", lambda: from_fictitious_play(2000)),
+                ("McLennan-Tourky", from_mclennan_tourky),
+                ("fictitious play (20,000 rounds)", lambda: from_fictitious_play(20_000)),
+                ("support enumeration", from_support_enumeration)]
+    for k, (name, attempt) in enumerate(attempts):
+        if k and time.perf_counter() > deadline:
+            break
+        found = attempt()
+        if found is not None:
+            return found
+        logger.info("n-player Nash: %s found no verified equilibrium", name)
+    raise EquilibriumNotFoundError(f"no verified equilibrium within tol={tol} (fictitious play, McLennan-Tourky and, "
+                                   f"on small games, support enumeration; timeout={timeout} s)")
+
+
 def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1e-8, timeout: float = 10.0,
          seed: int = 0) -> list[np.ndarray]:
     """One Nash equilibrium, verified (largest regret <= ``tol``).
 
     Methods (see :data:`NASH_METHODS`): ``auto`` picks the zero-sum LP for 2-player zero-sum games,
-    Lemke-Howson (quantecon, numba) for other 2-player games, and for n >= 3 players a pure equilibrium, then
-    support enumeration (small games, Porter-Nudelman-Shoham 2008), then McLennan-Tourky; ``replicator`` and
+    Lemke-Howson (quantecon, numba) for other 2-player games, and for n >= 3 players a pure equilibrium, then, on
+    the game with payoff-equivalent strategies merged (:func:`~solvers.equilibrium.core.merge_duplicates`),
+    fictitious play, McLennan-Tourky, longer fictitious play and (small games) support enumeration
+    (Porter-Nudelman-Shoham 2008), each candidate polished to an exact equilibrium, new attempts only within
+    ``timeout`` seconds; ``replicator`` and
     ``fictitious_play`` run the dynamics and succeed only if their end point (polished) is an equilibrium;
     ``nashpy_*`` run nashpy bounded by ``timeout`` seconds. ``seed`` fixes perturbations and random starts.
 
@@ -69,11 +115,9 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
         pures = pure_nash(arr, tol=tol)
         if pures:
             return [np.eye(s)[a] for s, a in zip(arr.shape[1:], pures[0])]
-        if np.prod([2.0 ** s - 1 for s in arr.shape[1:]]) <= 5000:
-            found = support_enumeration(arr, tol=tol, first_only=True, seed=seed)
-            if found:
-                return found[0]
-        return mclennan_tourky(arr, tol=tol)
+        reduced, kept = merge_duplicates(arr)
+        found = _mixed_n_player(reduced, tol=tol, seed=seed, timeout=timeout)
+        return _verify(arr, expand_profile(found, kept, arr.shape[1:]), tol, "auto")
     if method == "pure":
         pures = pure_nash(arr, tol=tol)
         if not pures:
@@ -100,6 +144,22 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
     if not found:
         raise EquilibriumNotFoundError(f"{method}: nothing verified within timeout={timeout} s")
     return found[0]
+
+
+def approximate_nash(payoffs: np.ndarray | Sequence, *, iterations: int = 10_000) -> list[np.ndarray]:
+    """An approximate equilibrium for games where :func:`nash` finds no verified one in time: the lower-NashConv of
+    fictitious play's best time average over ``iterations`` rounds (Brown 1951) and McLennan-Tourky's
+    epsilon-equilibrium (length-capped), polished to an exact equilibrium when that succeeds. Its quality is
+    ``nash_conv(payoffs, profile)``; nothing is verified."""
+    arr = as_payoffs(payoffs)
+    reduced, kept = merge_duplicates(arr)
+    traj = fictitious_play(reduced, iterations=iterations)
+    best = int(np.argmin(traj.nash_conv))
+    candidates = [[p[best] for p in traj.profiles]]
+    if reduced.shape[0] > 2:
+        candidates.append(mclennan_tourky_epsilon(reduced, epsilon=1e-3, max_iter=250)[0])
+    prof = min(candidates, key=lambda c: nash_conv(reduced, c))
+    return expand_profile(polish(reduced, prof) or prof, kept, arr.shape[1:])
 
 
 def all_nash(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, dedup_tol: float = 1e-6,

@@ -20,6 +20,7 @@ import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
 
+from solvers.equilibrium.core import nash_conv as meta_game_nash_conv
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
                                           uniform_table)
@@ -118,7 +119,9 @@ class PSRO:
         self.iteration += 1
         metrics: dict[str, Any] = {"iteration": self.iteration,
                                    "population": [len(pop) for pop in self.population],
-                                   "meta_strategies": [s.copy() for s in self.meta_strategies]}
+                                   "meta_strategies": [s.copy() for s in self.meta_strategies],
+                                   # how far the meta-solver's answer is from a Nash equilibrium of the meta-game
+                                   "meta_nash_conv": meta_game_nash_conv(self.meta_game, self.meta_strategies)}
         if self.track_nash_conv:
             metrics["nash_conv"] = nash_conv(self.tree, self.meta_policy_table())
         logger.debug("PSRO iteration %d: %s", self.iteration, metrics.get("nash_conv"))

@@ -7,8 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from solvers.equilibrium import (EquilibriumNotFoundError, NormalFormGame, all_nash, expected_payoffs, is_nash,
-                                 lemke_howson, mclennan_tourky, mixture_regret, nash, nash_conv, nashpy_equilibria,
+from solvers.equilibrium import (EquilibriumNotFoundError, NormalFormGame, all_nash, approximate_nash,
+                                 fictitious_play,
+                                 complementarity_polish, expand_profile, expected_payoffs, is_nash, lemke_howson,
+                                 mclennan_tourky, merge_duplicates, mixture_regret, nash, nash_conv, nashpy_equilibria,
                                  pure_nash, regret, solve_zero_sum, support_enumeration)
 from solvers.equilibrium.games import (battle_of_the_sexes, jordan_game, matching_pennies, prisoners_dilemma,
                                        rock_paper_scissors)
@@ -170,6 +172,42 @@ def test_n_player_support_enumeration_is_verified_and_contains_pure(game):
 def test_mclennan_tourky_random_three_player():
     game = np.random.default_rng(3).standard_normal((3, 3, 3, 3))
     assert mixture_regret(game, mclennan_tourky(game)) <= TOL
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_complementarity_polish_turns_nearby_profiles_into_equilibria_without_a_support(seed):
+    """Perturb a verified equilibrium of a random 3-player game (mass on strategies outside its support too);
+    the Fischer-Burmeister refinement must return a verified equilibrium."""
+    rng = np.random.default_rng(seed)
+    game = rng.standard_normal((3, 4, 4, 4))
+    eq = nash(game)
+    near = [0.97 * x + 0.03 * rng.dirichlet(np.ones(4)) for x in eq]
+    assert mixture_regret(game, near) > 1e-4  # really off the equilibrium
+    fixed = complementarity_polish(game, near)
+    assert fixed is not None and mixture_regret(game, fixed) <= TOL
+
+
+def test_duplicate_strategies_are_merged_and_equilibria_carry_back():
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((3, 3, 3, 3))
+    # player 1 gets a copy of its strategy 0 as strategy 3; player 2 a copy of strategy 2 as strategy 3
+    game = np.concatenate([base, base[:, :, :1]], axis=2)
+    game = np.concatenate([game, game[:, :, :, 2:3]], axis=3)
+    reduced, kept = merge_duplicates(game)
+    assert reduced.shape == (3, 3, 3, 3) and [k.tolist() for k in kept] == [[0, 1, 2], [0, 1, 2], [0, 1, 2]]
+    np.testing.assert_array_equal(reduced, base)
+    full = expand_profile(nash(reduced), kept, game.shape[1:])
+    assert mixture_regret(game, full) <= TOL
+    assert mixture_regret(game, nash(game)) <= TOL
+
+
+def test_three_player_nash_is_bounded_and_approximate_nash_is_close():
+    game = np.random.default_rng(11).standard_normal((3, 6, 6, 6))
+    assert mixture_regret(game, nash(game, timeout=5.0)) <= TOL
+    approx = approximate_nash(game, iterations=3000)
+    assert all(np.all(x >= 0) and x.sum() == pytest.approx(1.0) for x in approx)
+    # never worse than fictitious play's best time average over the same rounds (one of its candidates)
+    assert nash_conv(game, approx) <= fictitious_play(game, iterations=3000).nash_conv.min() + 1e-12
 
 
 def test_facade():
