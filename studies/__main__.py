@@ -9,6 +9,7 @@ STUDIES = {
     "equilibria": "Empirical game of trader types: Nash, Pareto, alpha-rank, response graph.",
     "theory": "Textbook games: Nash vs Pareto, learning dynamics.",
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
+    "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
 }
 
 
