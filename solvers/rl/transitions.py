@@ -1,7 +1,9 @@
 """Per-episode, per-player bookkeeping that turns a batch of turn-based episodes into one transition per decision.
 
 A player's transition ``(obs, action, reward, next_obs, next_legal, done)`` closes when that player moves again (or
-its episode ends); the reward is everything the player received in between.
+its episode ends); the reward is everything the player received in between. Rewards a player receives before its
+first decision in an episode belong to no decision and are dropped; nothing carries over from one episode to the
+next, even for a player that never moved in it.
 """
 from __future__ import annotations
 
@@ -33,16 +35,19 @@ class PendingTransitions:
         self.reward[rows, player] = 0.0
 
     def start(self, rows: np.ndarray, player: int, obs: np.ndarray, actions: np.ndarray) -> None:
+        """Open ``player``'s transitions in ``rows`` (close the previous ones first): rewards count from here."""
         self.open[rows, player] = True
+        self.reward[rows, player] = 0.0
         self.obs[rows, player] = obs
         self.action[rows, player] = actions
 
     def end_episodes(self, rows: np.ndarray, player: int, buffer: ReplayBuffer) -> None:
-        """Close ``player``'s open transitions in ended episodes ``rows`` as terminal."""
-        rows = rows[self.open[rows, player]]
-        if rows.size:
-            buffer.add(self.obs[rows, player], self.action[rows, player], self.reward[rows, player],
-                       np.zeros((rows.size, self.obs_size), np.float32),
-                       np.zeros((rows.size, self.num_actions), bool), np.ones(rows.size))
+        """Close ``player``'s open transitions in ended episodes ``rows`` as terminal, and forget every reward
+        of those episodes (also where ``player`` never moved)."""
+        done = rows[self.open[rows, player]]
+        if done.size:
+            buffer.add(self.obs[done, player], self.action[done, player], self.reward[done, player],
+                       np.zeros((done.size, self.obs_size), np.float32),
+                       np.zeros((done.size, self.num_actions), bool), np.ones(done.size))
         self.open[rows, player] = False
         self.reward[rows, player] = 0.0
