@@ -35,7 +35,8 @@ class VectorEnv:
         self.rng = np.random.default_rng(seed)
         self.states = [self._start() for _ in range(self.num_envs)]
 
-    def _advance(self, state: pyspiel.State, rewards: np.ndarray) -> None:
+    def _advance(self, state: pyspiel.State) -> None:
+        """Play chance nodes up to the next player node or the end."""
         while state.is_chance_node():
             outcomes = state.chance_outcomes()
             u = self.rng.random() * sum(p for _, p in outcomes)
@@ -45,11 +46,10 @@ class VectorEnv:
                 if u < total:
                     break
             state.apply_action(action)
-            rewards += state.rewards()
 
     def _start(self) -> pyspiel.State:
         state = self.game.new_initial_state()
-        self._advance(state, np.zeros(self.game.num_players()))
+        self._advance(state)
         return state
 
     def players(self) -> np.ndarray:
@@ -71,14 +71,18 @@ class VectorEnv:
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Apply one action per episode; returns ``(rewards (B, n), done (B,), returns (B, n))``, where
         ``returns`` holds the final returns of the episodes that ended (and zeros elsewhere). Ended episodes
-        restart."""
+        restart.
+
+        ``rewards`` are read once, at the next player node (or the end): OpenSpiel's ``state.rewards()`` there covers
+        everything since the last player node, chance nodes included (as in ``rl_environment`` and
+        ``random_sim_test``), so summing it after every chance node too would count rewards twice."""
         rewards = np.zeros((self.num_envs, self.num_players))
         done = np.zeros(self.num_envs, bool)
         returns = np.zeros((self.num_envs, self.num_players))
         for b, (state, action) in enumerate(zip(self.states, actions)):
             state.apply_action(int(action))
-            rewards[b] += state.rewards()
-            self._advance(state, rewards[b])
+            self._advance(state)
+            rewards[b] = state.rewards()
             if state.is_terminal():
                 done[b] = True
                 returns[b] = state.returns()
