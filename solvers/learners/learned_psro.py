@@ -1,10 +1,10 @@
 """PSRO for games too large to enumerate: learned best responses and a simulated meta-game.
 
 The same algorithm as :class:`solvers.learners.psro.PSRO` (Lanctot et al. 2017), with the two exact steps replaced
-by estimates: each new policy is a DQN best response trained against the others' meta-strategy mixture
-(:func:`solvers.exploitability.learn_best_response`), and the meta-game is an empirical game whose cells are
-estimated by simulation with confidence intervals (:class:`solvers.empirical.EmpiricalGame`; adding a policy
-samples only the new cells). Exploitability is exact NashConv when the tree is small enough, else the learned
+by estimates: each new policy is a learned best response (DQN or PPO, the ``oracle``) trained against the others'
+meta-strategy mixture (:func:`solvers.exploitability.learn_best_response`), and the meta-game is an empirical game
+whose cells are estimated by simulation with confidence intervals (:class:`solvers.empirical.EmpiricalGame`; adding
+a policy samples only the new cells). Exploitability is exact NashConv when the tree is small enough, else the learned
 best-response lower bound (Timbers et al. 2020) every ``exploitability_every`` iterations.
 """
 from __future__ import annotations
@@ -24,10 +24,12 @@ from torch import nn
 
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
-from solvers.exploitability.approximate import BestResponseConfig, approximate_exploitability, learn_best_response
+from solvers.exploitability.approximate import (ORACLES, BestResponseConfig, approximate_exploitability,
+                                                learn_best_response)
 from solvers.exploitability.exact import nash_conv
 from solvers.exploitability.tree import GameNotSupportedError, build_tree
-from solvers.rl.dqn import DQNConfig, mlp
+from solvers.rl.dqn import DQN, DQNConfig, mlp
+from solvers.rl.ppo import PPO, PPOConfig
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ __all__ = ["GreedyPolicy", "LearnedPSRO", "MixturePolicy"]
 
 
 class GreedyPolicy(os_policy.Policy):
-    """The greedy policy of a learned Q-network for one player (on information-state tensors)."""
+    """The greedy policy of a learned network for one player (on information-state tensors): the legal action with
+    the highest output, a DQN's Q-value or a PPO actor's logit (the attribute keeps its historical name)."""
 
     def __init__(self, game: pyspiel.Game, q_network: nn.Module, player: int) -> None:
         super().__init__(game, [player])
@@ -89,14 +92,30 @@ class MixturePolicy(os_policy.Policy):
         return {a: p / total for a, p in out.items()}
 
 
+def _policy_network(learner: DQN | PPO) -> nn.Module:
+    """The network whose argmax is the learner's greedy policy."""
+    return learner.actor if isinstance(learner, PPO) else learner.q
+
+
+def _network(weights: dict[str, torch.Tensor], obs_size: int, num_actions: int) -> nn.Module:
+    """An :func:`mlp` rebuilt from its ``state_dict`` (hidden sizes read off the weights, whichever oracle made
+    it)."""
+    hidden = tuple(w.shape[0] for k, w in weights.items() if k.endswith(".weight"))[:-1]
+    net = mlp(obs_size, hidden, num_actions)
+    net.load_state_dict(weights)
+    return net
+
+
 class LearnedPSRO:
-    """PSRO with DQN best responses and an empirical meta-game, for any OpenSpiel game with information-state
-    tensors (simultaneous games are played turn-based).
+    """PSRO with learned (DQN or PPO) best responses and an empirical meta-game, for any OpenSpiel game with
+    information-state tensors (simultaneous games are played turn-based).
 
     Args:
         game: the game or its string.
         meta_solver: a name of :data:`solvers.equilibrium.meta_solvers.META_SOLVERS` or a callable.
-        br_config: budget of each learned best response.
+        br_config: budget and learner of each learned best response.
+        oracle: the best-response learner, ``"dqn"`` or ``"ppo"``; overrides ``br_config.oracle`` when given
+            (default: ``br_config``'s, itself ``"dqn"`` by default).
         samples_per_cell: episodes per meta-game cell.
         workers: processes for the meta-game simulation (the numbers do not depend on it).
         exploitability_every: estimate the learned-best-response exploitability every so many iterations (0:
@@ -107,7 +126,9 @@ class LearnedPSRO:
     def __init__(self, game: pyspiel.Game | str, *, meta_solver: str | Callable = "nash",
                  br_config: BestResponseConfig | None = None, samples_per_cell: int = 200, workers: int = 1,
                  exploitability_every: int = 0, seed: int | np.random.SeedSequence = 0,
-                 imports: Sequence[str] = ()) -> None:
+                 imports: Sequence[str] = (), oracle: str | None = None) -> None:
+        if oracle is not None and oracle not in ORACLES:
+            raise ValueError(f"oracle={oracle!r} is not allowed: expected one of {list(ORACLES)}")
         if isinstance(game, str):
             for module in imports:
                 __import__(module)
@@ -124,6 +145,8 @@ class LearnedPSRO:
         self.game = game
         self.meta_solver = make_meta_solver(meta_solver)
         self.br_config = br_config or BestResponseConfig()
+        if oracle is not None:
+            self.br_config = dataclasses.replace(self.br_config, oracle=oracle)
         self.samples_per_cell = int(samples_per_cell)
         self.workers = int(workers)
         self.exploitability_every = int(exploitability_every)
@@ -142,6 +165,11 @@ class LearnedPSRO:
         except GameNotSupportedError:
             self.tree = None
 
+    @property
+    def oracle(self) -> str:
+        """The best-response learner, ``"dqn"`` or ``"ppo"``."""
+        return self.br_config.oracle
+
     def _sample(self) -> None:
         self.empirical.sample(min_samples=self.samples_per_cell, batch_size=self.samples_per_cell,
                               max_samples=self.samples_per_cell, workers=self.workers)
@@ -154,7 +182,7 @@ class LearnedPSRO:
         seeds = self._oracle_root.spawn(self.game.num_players())
         for p in range(self.game.num_players()):
             learner = learn_best_response(self.game, mixture, p, self.br_config, seed=seeds[p])
-            response = GreedyPolicy(self.game, learner.q, p)
+            response = GreedyPolicy(self.game, _policy_network(learner), p)
             self.population[p].append(response)
             self.empirical.add_strategy(response, player=p, name=f"br{self.iteration + 1}")
         self._sample()
@@ -175,9 +203,10 @@ class LearnedPSRO:
 
     # ------------------------------------------------------------------ checkpoint
     def save(self, path: str | Path) -> Path:
-        """Write everything needed to resume (``torch.save`` of plain data and tensors): the populations (Q-network
-        weights), the empirical meta-game with its seed, the meta-strategies, the oracle seed's spawn counter and
-        the settings. :meth:`load` continues with identical numbers."""
+        """Write everything needed to resume (``torch.save`` of plain data and tensors): the populations (weights of
+        the Q-networks or PPO actors), the best-response settings with the oracle, the empirical meta-game with its
+        seed, the meta-strategies, the oracle seed's spawn counter and the settings. :meth:`load` continues with
+        identical numbers."""
         path = Path(path)
         nets = [[None if isinstance(pi, os_policy.UniformRandomPolicy) else pi.q_network.state_dict() for pi in pop]
                 for pop in self.population]
@@ -205,7 +234,8 @@ class LearnedPSRO:
         br = dict(state["br_config"])
         dqn = dict(br.pop("dqn"))
         dqn["hidden"] = tuple(dqn["hidden"])
-        br_config = BestResponseConfig(**br, dqn=DQNConfig(**dqn))
+        ppo = PPOConfig(**br.pop("ppo", {}))  # checkpoints from before the PPO oracle have none
+        br_config = BestResponseConfig(**br, dqn=DQNConfig(**dqn), ppo=ppo)
         solver = cls.__new__(cls)
         for module in state["imports"]:
             __import__(module)
@@ -232,9 +262,7 @@ class LearnedPSRO:
                 if weights is None:
                     pop.append(os_policy.UniformRandomPolicy(game))
                     continue
-                net = mlp(obs_size, br_config.dqn.hidden, num_actions)
-                net.load_state_dict(weights)
-                pop.append(GreedyPolicy(game, net, p))
+                pop.append(GreedyPolicy(game, _network(weights, obs_size, num_actions), p))
             solver.population.append(pop)
         with tempfile.TemporaryDirectory() as folder:  # EmpiricalGame reads its state from a file only
             empirical = Path(folder) / "empirical.json"
