@@ -197,8 +197,8 @@ class LearnedPSRO:
                                                   seed=seeds[0].spawn(1)[0])
             metrics["approximate_nash_conv"] = estimate.nash_conv
             metrics["approximate_nash_conv_ci"] = estimate.nash_conv_ci
-        logger.info("learned PSRO iteration %d: %s", self.iteration,
-                    metrics.get("nash_conv", metrics.get("approximate_nash_conv")))
+        score = metrics.get("nash_conv", metrics.get("approximate_nash_conv"))
+        logger.info("learned PSRO iteration %d%s", self.iteration, "" if score is None else f": NashConv {score:.5f}")
         return metrics
 
     # ------------------------------------------------------------------ checkpoint
