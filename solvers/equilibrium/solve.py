@@ -7,7 +7,6 @@ Every profile returned here has largest regret <= ``tol`` on the given payoffs; 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Sequence
 
 import numpy as np
@@ -38,12 +37,12 @@ def _verify(arr: np.ndarray, prof: Sequence[np.ndarray], tol: float, method: str
     return fixed
 
 
-def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int, timeout: float) -> list[np.ndarray]:
+def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int) -> list[np.ndarray]:
     """A portfolio, cheapest first, every candidate polished to an exact equilibrium (support re-solve, then the
     complementarity refinement) and verified: fictitious play's best time average, McLennan-Tourky (length-capped:
     on degenerate games its cost grows with the square of its length), longer fictitious play, then support
-    enumeration (exhaustive) on small games. A new attempt starts only within ``timeout`` seconds."""
-    deadline = time.perf_counter() + timeout
+    enumeration (exhaustive) on small games. Each attempt is bounded by iteration counts, not by wall time, so the
+    answer does not depend on the machine's speed or load."""
 
     def from_fictitious_play(iterations: int) -> list[np.ndarray] | None:
         traj = fictitious_play(arr, iterations=iterations)
@@ -69,15 +68,13 @@ def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int, timeout: float) -
                 ("McLennan-Tourky", from_mclennan_tourky),
                 ("fictitious play (20,000 rounds)", lambda: from_fictitious_play(20_000)),
                 ("support enumeration", from_support_enumeration)]
-    for k, (name, attempt) in enumerate(attempts):
-        if k and time.perf_counter() > deadline:
-            break
+    for name, attempt in attempts:
         found = attempt()
         if found is not None:
             return found
         logger.info("n-player Nash: %s found no verified equilibrium", name)
     raise EquilibriumNotFoundError(f"no verified equilibrium within tol={tol} (fictitious play, McLennan-Tourky and, "
-                                   f"on small games, support enumeration; timeout={timeout} s)")
+                                   "on small games, support enumeration)")
 
 
 def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1e-8, timeout: float = 10.0,
@@ -88,8 +85,8 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
     Lemke-Howson (quantecon, numba) for other 2-player games, and for n >= 3 players a pure equilibrium, then, on
     the game with payoff-equivalent strategies merged (:func:`~solvers.equilibrium.core.merge_duplicates`),
     fictitious play, McLennan-Tourky, longer fictitious play and (small games) support enumeration
-    (Porter-Nudelman-Shoham 2008), each candidate polished to an exact equilibrium, new attempts only within
-    ``timeout`` seconds; ``replicator`` and
+    (Porter-Nudelman-Shoham 2008), each candidate polished to an exact equilibrium, every attempt bounded by
+    iteration counts (the answer does not depend on the machine's speed); ``replicator`` and
     ``fictitious_play`` run the dynamics and succeed only if their end point (polished) is an equilibrium;
     ``nashpy_*`` run nashpy bounded by ``timeout`` seconds. ``seed`` fixes perturbations and random starts.
 
@@ -116,7 +113,7 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
         if pures:
             return [np.eye(s)[a] for s, a in zip(arr.shape[1:], pures[0])]
         reduced, kept = merge_duplicates(arr)
-        found = _mixed_n_player(reduced, tol=tol, seed=seed, timeout=timeout)
+        found = _mixed_n_player(reduced, tol=tol, seed=seed)
         return _verify(arr, expand_profile(found, kept, arr.shape[1:]), tol, "auto")
     if method == "pure":
         pures = pure_nash(arr, tol=tol)
