@@ -26,13 +26,13 @@ import pyspiel
 from open_spiel.python.algorithms import expected_game_score
 from open_spiel.python.algorithms import exploitability as os_exploitability
 from open_spiel.python.algorithms import fictitious_play as os_fictitious_play
-from tqdm.auto import tqdm
 
 import marketgames
 from solvers.equilibrium.meta_solvers import nash_meta_solver
-from solvers.exploitability import (GameTree, TablePolicy, build_tree, nash_conv, player_gains, policy_table,
+from solvers.exploitability import (GameTree, TablePolicy, build_tree, nash_conv, policy_table,
                                     policy_values, uniform_table)
 from solvers.learners import PSRO, XFP
+from studies import exploitability
 from studies import validation_plots as plots
 from studies.cli import run_study, study_parser
 from studies.report import ReportWriter, default_run_dir
@@ -176,22 +176,16 @@ def make_solver(name: str, tree: GameTree, seed: int) -> PSRO | XFP:
 
 def run_solver(solver: PSRO | XFP, *, iterations: int, time_budget: float, progress: bool = False,
                label: str = "") -> dict[str, Any]:
-    """Step ``solver`` and record the exact NashConv of its average / meta policy after every iteration, against
-    iterations and cumulative step time (evaluation excluded), as the exploitability study does."""
+    """The exploitability study's loop (:func:`studies.exploitability.run_solver`: exact NashConv of the average /
+    meta policy after every iteration, against iterations and step time), plus what the checks need."""
     tree = solver.tree
-    curve, wall = [], []
-    elapsed = 0.0
-    for _ in tqdm(range(iterations), desc=label, unit="it", disable=not progress, leave=False):
-        start = time.perf_counter()
-        solver.step()
-        elapsed += time.perf_counter() - start
-        curve.append(float(player_gains(tree, policy_table(tree, solver.policy())).sum()))
-        wall.append(elapsed)
-        if elapsed > time_budget:
-            break
+    run = exploitability.run_solver(solver, iterations=iterations, time_budget=time_budget, progress=progress,
+                                    label=label)
     table = policy_table(tree, solver.policy())
-    return {"iteration": np.arange(1, len(curve) + 1), "nash_conv": np.array(curve), "seconds": np.array(wall),
-            "iterations": len(curve), "planned": iterations, "final_nash_conv": curve[-1], "solver_seconds": elapsed,
+    curve = [float(x) for x in run["nash_conv"]]
+    return {"iteration": np.arange(1, len(curve) + 1), "nash_conv": np.array(curve), "seconds": run["seconds"],
+            "iterations": len(curve), "planned": iterations, "final_nash_conv": curve[-1],
+            "solver_seconds": float(run["seconds"][-1]),
             "stopped_by": "iterations" if len(curve) == iterations else "time budget",
             "values": policy_values(tree, table), "table": table}
 
