@@ -28,7 +28,8 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyspiel
@@ -43,7 +44,7 @@ from .spaces import observation_box
 #: ``episode`` (0 for the first ``reset``, and again after each ``reset(seed=...)``; counting up otherwise).
 ChanceOutcome = Callable[[pyspiel.State, int], int]
 
-__all__ = ["LobMarketParallelEnv", "lob_market_parallel_env", "lob_market_aec_env"]
+__all__ = ["LobMarketParallelEnv", "lob_market_aec_env", "lob_market_parallel_env"]
 
 
 class LobMarketParallelEnv(ParallelEnv):

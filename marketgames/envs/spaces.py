@@ -26,8 +26,13 @@ from gymnasium import spaces
 from ..market import rules as R
 from ..market.config import MarketConfig
 
-__all__ = ["integer_observation_bounds", "observation_bounds", "observation_box", "scale_observations",
-           "market_config"]
+__all__ = [
+    "integer_observation_bounds",
+    "market_config",
+    "observation_bounds",
+    "observation_box",
+    "scale_observations",
+]
 
 
 def market_config(game: pyspiel.Game) -> MarketConfig | None:

@@ -42,12 +42,18 @@ from gymnasium import spaces
 
 from .. import games  # noqa: F401  (registers python_lob_market)
 from ..market import rules as R
-from ..market.batched import STREAM_BACKGROUND, STREAM_FUNDAMENTAL, BatchedMarket, counter_uniform, inverse_cdf
+from ..market.batched import (
+    STREAM_BACKGROUND,
+    STREAM_FUNDAMENTAL,
+    BatchedMarket,
+    counter_uniform,
+    inverse_cdf,
+)
 from ..seeding import SeedLike, seed_sequence
 from .pettingzoo_env import ChanceOutcome
 from .spaces import market_config, observation_box, scale_observations
 
-__all__ = ["MarketVectorEnv", "CounterChance"]
+__all__ = ["CounterChance", "MarketVectorEnv"]
 
 
 class CounterChance:
@@ -140,7 +146,7 @@ class MarketVectorEnv:
         out = (arr < 0) | (arr >= self.num_actions)
         if out.any():
             i, p = (int(x) for x in np.argwhere(out)[0])
-            raise ValueError(f"actions[{i}, {p}]={arr[i, p]!r} (market {i}, agent {self.agents[p]!r}) is not allowed: "
+            raise ValueError(f"actions[{i}, {p}]={int(arr[i, p])} (market {i}, agent {self.agents[p]!r}) is not allowed: "
                              f"expected an action in [0, {self.num_actions - 1}]")
         arr = np.ascontiguousarray(arr, dtype=np.int64)
         legal = np.take_along_axis(self._mask, arr[..., None], axis=2)[..., 0]

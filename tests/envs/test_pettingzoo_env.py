@@ -2,7 +2,6 @@
 checks, action masks and bounded observation spaces."""
 from __future__ import annotations
 
-import dataclasses
 import warnings
 
 import numpy as np
@@ -11,7 +10,11 @@ import pytest
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
 
 from marketgames import TINY_GAME
-from marketgames.envs import LobMarketParallelEnv, lob_market_aec_env, lob_market_parallel_env
+from marketgames.envs import (
+    LobMarketParallelEnv,
+    lob_market_aec_env,
+    lob_market_parallel_env,
+)
 from marketgames.market.config import MarketConfig
 
 THREE = "python_lob_market(players=3,steps=6,lot=2,position_limit=3)"
