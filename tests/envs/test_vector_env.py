@@ -189,3 +189,27 @@ def test_bad_arguments_are_refused() -> None:
         vec.chance_source(2)
     with pytest.raises(ValueError, match="options"):
         vec.reset(options={"x": 1})
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_observations_stay_in_the_box_over_many_markets(name: str) -> None:
+    """Hundreds of episodes of skewed random policies (one Dirichlet draw per market and agent): every observation,
+    including the last of each episode, lies in the bounded Box derived from the config."""
+    config = CONFIGS[name]
+    B = 200
+    vec = MarketVectorEnv(config.game_string(), B, seed=9)
+    box = vec.single_observation_space
+    low, high = box.low, box.high
+    assert np.isfinite(low).all() and np.isfinite(high).all()
+    rng = np.random.default_rng(10)
+    obs, _ = vec.reset()
+    for _ in range(3):
+        cdf = np.cumsum(rng.dirichlet(np.full(vec.num_actions, 0.3), size=(B, vec.num_agents)), axis=-1)
+        for _ in range(config.steps):
+            assert ((obs >= low) & (obs <= high)).all()
+            u = rng.random((B, vec.num_agents, 1))
+            actions = np.minimum((u * cdf[..., -1:] >= cdf).sum(axis=-1), vec.num_actions - 1)
+            obs, _, _, _, info = vec.step(actions)
+            last = info["final_observation"]
+            assert ((last >= low) & (last <= high)).all()
+    assert box.contains(obs[0, 0])
