@@ -1,4 +1,5 @@
-"""Env steps per second: the PettingZoo env against :class:`MarketVectorEnv` on ``python_lob_market(players=2,steps=20)``.
+"""Env steps per second: the PettingZoo env against :class:`MarketVectorEnv` on
+``python_lob_market(players=2,steps=20)``.
 
 ``python -m benchmarks.bench_envs [--quick] [--numba-threads N]``. An env step is one market playing one round: every
 agent acts, the env returns observations, rewards, terminations and infos (with action masks), and auto-resets (the
@@ -30,7 +31,8 @@ def _out(line: str = "") -> None:
 def pettingzoo_rate(*, steps: int, repeats: int) -> float:
     """Median env steps/s of ``steps`` random-action steps through :class:`LobMarketParallelEnv`."""
     env = LobMarketParallelEnv(GAME)
-    actions = np.random.default_rng(1).integers(0, env.action_space("trader_0").n, size=(steps, len(env.possible_agents)))
+    n_actions = env.action_space("trader_0").n
+    actions = np.random.default_rng(1).integers(0, n_actions, size=(steps, len(env.possible_agents)))
 
     def run() -> float:
         env.reset(seed=0)

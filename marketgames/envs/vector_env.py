@@ -146,8 +146,8 @@ class MarketVectorEnv:
         out = (arr < 0) | (arr >= self.num_actions)
         if out.any():
             i, p = (int(x) for x in np.argwhere(out)[0])
-            raise ValueError(f"actions[{i}, {p}]={int(arr[i, p])} (market {i}, agent {self.agents[p]!r}) is not allowed: "
-                             f"expected an action in [0, {self.num_actions - 1}]")
+            raise ValueError(f"actions[{i}, {p}]={int(arr[i, p])} (market {i}, agent {self.agents[p]!r}) is not "
+                             f"allowed: expected an action in [0, {self.num_actions - 1}]")
         arr = np.ascontiguousarray(arr, dtype=np.int64)
         legal = np.take_along_axis(self._mask, arr[..., None], axis=2)[..., 0]
         if not legal.all():
