@@ -86,7 +86,8 @@ class DQNConfig:
             "epsilon_end": (is_real(self.epsilon_end, 0, 1), "a number in [0, 1]"),
             "epsilon_decay_steps": (is_int(self.epsilon_decay_steps, 0), "an int >= 0"),
             "discount": (is_real(self.discount, 0, 1), "a number in [0, 1]"),
-            "optimizer": (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS, f"one of {sorted(OPTIMIZERS)}"),
+            "optimizer": (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS,
+                          f"one of {sorted(OPTIMIZERS)}"),
         })
 
 
