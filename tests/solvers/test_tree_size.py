@@ -7,8 +7,16 @@ import pytest
 
 import marketgames
 from marketgames.games import lob_market
-from solvers.exploitability import (GameNotSupportedError, best_response, build_tree, estimate_tree_size,
-                                    exploitability, nash_conv, player_gains, policy_values)
+from solvers.exploitability import (
+    GameNotSupportedError,
+    best_response,
+    build_tree,
+    estimate_tree_size,
+    exploitability,
+    nash_conv,
+    player_gains,
+    policy_values,
+)
 from solvers.exploitability import tree as tree_module
 from solvers.exploitability.tree import ESTIMATE_FACTOR
 from solvers.learners import PSRO, XFP, SampledFSP
