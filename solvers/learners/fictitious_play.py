@@ -21,7 +21,7 @@ from open_spiel.python import policy as os_policy
 
 from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
                                           uniform_table)
-from solvers.exploitability.tree import CHANCE, GameTree, build_tree
+from solvers.exploitability.tree import CHANCE, DEFAULT_MAX_NODES, GameTree, build_tree
 
 __all__ = ["XFP", "SampledFSP"]
 
@@ -41,10 +41,12 @@ class XFP:
     Args:
         game: the game (or its string, or an already built :class:`~solvers.exploitability.tree.GameTree`).
         track_nash_conv: compute the NashConv of the average policy after each step (a few ms on small games).
+        max_nodes: refuse a game whose tree has (or is estimated to have) more nodes (:func:`build_tree`).
     """
 
-    def __init__(self, game: pyspiel.Game | str | GameTree, *, track_nash_conv: bool = True) -> None:
-        self.tree = game if isinstance(game, GameTree) else build_tree(game)
+    def __init__(self, game: pyspiel.Game | str | GameTree, *, track_nash_conv: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+        self.tree = game if isinstance(game, GameTree) else build_tree(game, max_nodes=max_nodes)
         self.iteration = 0
         self.track_nash_conv = track_nash_conv
         self.average = uniform_table(self.tree)
@@ -78,15 +80,17 @@ class SampledFSP:
         eta: anticipatory parameter: the probability that a player follows its latest best response in an episode.
         seed: seed of the sampling.
         track_nash_conv: compute NashConv of the average policy after each step.
+        max_nodes: refuse a game whose tree has (or is estimated to have) more nodes (:func:`build_tree`).
     """
 
     def __init__(self, game: pyspiel.Game | str | GameTree, *, episodes_per_iteration: int = 200,
-                 eta: float = 0.1, seed: int | np.random.SeedSequence = 0, track_nash_conv: bool = True) -> None:
+                 eta: float = 0.1, seed: int | np.random.SeedSequence = 0, track_nash_conv: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
         if episodes_per_iteration < 1:
             raise ValueError(f"episodes_per_iteration={episodes_per_iteration} is not allowed: expected >= 1")
         if not 0 < eta <= 1:
             raise ValueError(f"eta={eta} is not allowed: expected a number in (0, 1]")
-        self.tree = game if isinstance(game, GameTree) else build_tree(game)
+        self.tree = game if isinstance(game, GameTree) else build_tree(game, max_nodes=max_nodes)
         self.episodes_per_iteration = int(episodes_per_iteration)
         self.eta = float(eta)
         self.rng = np.random.default_rng(seed)

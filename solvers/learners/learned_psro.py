@@ -10,8 +10,10 @@ best-response lower bound (Timbers et al. 2020) every ``exploitability_every`` i
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -22,6 +24,7 @@ import torch
 from open_spiel.python import policy as os_policy
 from torch import nn
 
+from solvers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.approximate import (ORACLES, BestResponseConfig, approximate_exploitability,
@@ -34,6 +37,8 @@ from solvers.rl.ppo import PPO, PPOConfig
 logger = logging.getLogger(__name__)
 
 __all__ = ["GreedyPolicy", "LearnedPSRO", "MixturePolicy"]
+
+_KIND = "LearnedPSRO"
 
 
 class GreedyPolicy(os_policy.Policy):
@@ -203,39 +208,52 @@ class LearnedPSRO:
 
     # ------------------------------------------------------------------ checkpoint
     def save(self, path: str | Path) -> Path:
-        """Write everything needed to resume (``torch.save`` of plain data and tensors): the populations (weights of
-        the Q-networks or PPO actors), the best-response settings with the oracle, the empirical meta-game with its
-        seed, the meta-strategies, the oracle seed's spawn counter and the settings. :meth:`load` continues with
-        identical numbers."""
-        path = Path(path)
-        nets = [[None if isinstance(pi, os_policy.UniformRandomPolicy) else pi.q_network.state_dict() for pi in pop]
-                for pop in self.population]
+        """Write everything needed to resume to ``path`` (exactly that name; a :mod:`solvers.checkpoint` file with
+        a content hash): the populations (weights of the Q-networks or PPO actors, each a ``torch.save`` blob), the
+        best-response settings with the oracle, the empirical meta-game with its seed, the meta-strategies, the
+        oracle seed's spawn counter and the settings. :meth:`load` continues with identical numbers."""
+        blobs: dict[str, bytes] = {}
+        networks: list[list[str | None]] = []
+        for p, pop in enumerate(self.population):
+            names: list[str | None] = []
+            for k, pi in enumerate(pop):
+                if isinstance(pi, os_policy.UniformRandomPolicy):
+                    names.append(None)
+                    continue
+                buffer = io.BytesIO()
+                torch.save(pi.q_network.state_dict(), buffer)
+                names.append(f"net_{p}_{k}")
+                blobs[names[-1]] = buffer.getvalue()
+            networks.append(names)
         root = self._oracle_root
-        state = {
-            "format": 1, "game": self.game_string, "imports": list(self.imports),
+        meta = {
+            "game": self.game_string, "imports": list(self.imports),
             "meta_solver": self.meta_solver_name, "br_config": dataclasses.asdict(self.br_config),
             "samples_per_cell": self.samples_per_cell, "exploitability_every": self.exploitability_every,
             "iteration": self.iteration, "meta_strategies": [s.tolist() for s in self.meta_strategies],
-            "empirical": self.empirical.to_dict(), "networks": nets,
+            "empirical": self.empirical.to_dict(), "networks": networks,
             "oracle_seed": {"entropy": str(root.entropy), "spawn_key": list(root.spawn_key),
                             "spawned": root.n_children_spawned},
         }
-        torch.save(state, path)
-        return path
+        return save_checkpoint(path, kind=_KIND, meta=meta, blobs=blobs)
 
     @classmethod
-    def load(cls, path: str | Path, *, meta_solver: str | Callable | None = None, workers: int = 1) -> "LearnedPSRO":
-        """Resume from :meth:`save` (pass ``meta_solver`` again when it was a callable)."""
-        state = torch.load(Path(path), weights_only=True)
-        if state.get("format") != 1:
-            raise ValueError(f"path={str(path)!r} is not a LearnedPSRO checkpoint")
+    def load(cls, path: str | Path, *, meta_solver: str | Callable | None = None, workers: int = 1) -> LearnedPSRO:
+        """Resume from :meth:`save` (pass ``meta_solver`` again when it was a callable). A damaged or foreign file
+        raises :class:`~solvers.checkpoint.CheckpointError`; weights are read with ``torch.load(weights_only=True)``
+        after their hash is checked."""
+        checkpoint = load_checkpoint(path, kind=_KIND)
+        state = checkpoint.meta
         if meta_solver is None and state["meta_solver"] is None:
             raise ValueError("meta_solver=None is not allowed: the checkpoint's meta-solver was a callable; pass it")
-        br = dict(state["br_config"])
-        dqn = dict(br.pop("dqn"))
-        dqn["hidden"] = tuple(dqn["hidden"])
-        ppo = PPOConfig(**br.pop("ppo", {}))  # checkpoints from before the PPO oracle have none
-        br_config = BestResponseConfig(**br, dqn=DQNConfig(**dqn), ppo=ppo)
+        try:
+            br = dict(state["br_config"])
+            br_config = BestResponseConfig(**{**br, "dqn": DQNConfig(**br["dqn"]), "ppo": PPOConfig(**br["ppo"])})
+            weights = [[None if name is None else torch.load(io.BytesIO(checkpoint.blobs[name]), weights_only=True)
+                        for name in names] for names in state["networks"]]
+        except (KeyError, TypeError, ValueError, RuntimeError, pickle.UnpicklingError) as error:
+            raise CheckpointError(f"path={str(path)!r} does not hold a LearnedPSRO state ({type(error).__name__}: "
+                                  f"{error})") from None
         solver = cls.__new__(cls)
         for module in state["imports"]:
             __import__(module)
@@ -256,13 +274,18 @@ class LearnedPSRO:
                                                      n_children_spawned=int(seed["spawned"]))
         obs_size, num_actions = game.information_state_tensor_size(), game.num_distinct_actions()
         solver.population = []
-        for p, nets in enumerate(state["networks"]):
+        for p, nets in enumerate(weights):
             pop: list[os_policy.Policy] = []
-            for weights in nets:
-                if weights is None:
+            for net_weights in nets:
+                if net_weights is None:
                     pop.append(os_policy.UniformRandomPolicy(game))
                     continue
-                pop.append(GreedyPolicy(game, _network(weights, obs_size, num_actions), p))
+                try:
+                    network = _network(net_weights, obs_size, num_actions)
+                except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+                    raise CheckpointError(f"path={str(path)!r} holds weights that do not fit {game} "
+                                          f"({type(error).__name__}: {error})") from None
+                pop.append(GreedyPolicy(game, network, p))
             solver.population.append(pop)
         with tempfile.TemporaryDirectory() as folder:  # EmpiricalGame reads its state from a file only
             empirical = Path(folder) / "empirical.json"

@@ -23,6 +23,7 @@ from torch import nn
 from solvers.exploitability.exact import TablePolicy, nash_conv
 from solvers.exploitability.tree import GameNotSupportedError, build_tree
 from solvers.rl.buffers import ReservoirBuffer
+from solvers.rl.checks import is_int, is_real, refuse_invalid
 from solvers.rl.dqn import OPTIMIZERS, DQN, DQNConfig, make_optimizer, mlp
 from solvers.rl.transitions import PendingTransitions
 from solvers.rl.vector_env import VectorEnv
@@ -46,6 +47,24 @@ class NFSPConfig:
     # OpenSpiel's DQN copies its target network every 1,000 of its own (best-response-mode) steps: with
     # anticipatory 0.1 and one learning step per 64 steps of either mode, that is every ~156 learning steps.
     dqn: DQNConfig = field(default_factory=lambda: DQNConfig(target_update_every=156))
+
+    def __post_init__(self) -> None:
+        capacity_ok = is_int(self.reservoir_capacity, 1)
+        refuse_invalid(self, {
+            "num_envs": (is_int(self.num_envs, 1), "an int >= 1"),
+            "episodes_per_step": (is_int(self.episodes_per_step, 1), "an int >= 1"),
+            "anticipatory": (is_real(self.anticipatory, 0, 1, open_low=True), "a number in (0, 1]"),
+            "sl_learning_rate": (is_real(self.sl_learning_rate, 0, open_low=True), "a positive number"),
+            "reservoir_capacity": (capacity_ok, "an int >= 1"),
+            "sl_batch_size": (is_int(self.sl_batch_size, 1, self.reservoir_capacity if capacity_ok else None),
+                              "an int in [1, reservoir_capacity]"),
+            "learn_every": (is_int(self.learn_every, 1), "an int >= 1"),
+            "min_reservoir": (is_int(self.min_reservoir, 0, self.reservoir_capacity if capacity_ok else None),
+                              "an int in [0, reservoir_capacity]"),
+            "sl_optimizer": (isinstance(self.sl_optimizer, str) and self.sl_optimizer in OPTIMIZERS,
+                             f"one of {sorted(OPTIMIZERS)}"),
+            "dqn": (isinstance(self.dqn, DQNConfig), "a DQNConfig"),
+        })
 
     @classmethod
     def tuned(cls, **changes: Any) -> "NFSPConfig":
@@ -96,14 +115,9 @@ class NFSP:
     def __init__(self, game: pyspiel.Game | str, config: NFSPConfig | None = None, *,
                  seed: int | np.random.SeedSequence = 0, track_nash_conv: bool = True) -> None:
         self.config = config or NFSPConfig()
+        if not isinstance(self.config, NFSPConfig):
+            raise TypeError(f"config={self.config!r} is not allowed: expected an NFSPConfig")
         c = self.config
-        if not 0 < c.anticipatory <= 1:
-            raise ValueError(f"anticipatory={c.anticipatory} is not allowed: expected a number in (0, 1]")
-        if c.sl_optimizer not in OPTIMIZERS:
-            raise ValueError(f"sl_optimizer={c.sl_optimizer!r} is not allowed: expected one of {sorted(OPTIMIZERS)}")
-        for name in ("num_envs", "episodes_per_step", "learn_every", "sl_batch_size"):
-            if getattr(c, name) < 1:
-                raise ValueError(f"{name}={getattr(c, name)} is not allowed: expected >= 1")
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         env_seed, rng_seed, torch_seed, *agent_seeds = root.spawn(3 + 8)
         self.env = VectorEnv(game, c.num_envs, seed=env_seed)

@@ -6,12 +6,13 @@ player a best response to the others' meta-strategy mixtures, and evaluate the n
 is an exact payoff tensor ``(n_players, S_1, ..., S_n)`` in the convention of :mod:`solvers.equilibrium`, so any of
 its solvers (Nash, Pareto, alpha-rank) applies to it.
 
-Oracles: ``"exact"`` best responses on the compiled tree (small games), or a callable
-``oracle(game, player, opponent_policy, rng) -> policy table row set`` for learned responses on large games.
+Oracles: ``"exact"`` best responses on the compiled tree, or any callable ``oracle(tree, player, joint_table) ->
+table`` returning a policy table whose rows for ``player`` are its response to the others' rows of ``joint_table``
+(the meta-strategies' mixture). Either way the game's tree is enumerated, so PSRO is for games small enough for
+that; :class:`solvers.learners.LearnedPSRO` is the version with learned responses for large games.
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -20,15 +21,19 @@ import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
 
+from solvers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from solvers.equilibrium.core import nash_conv as meta_game_nash_conv
+from solvers.equilibrium.meta_solvers import META_SOLVERS
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
                                           uniform_table)
-from solvers.exploitability.tree import GameTree, build_tree
+from solvers.exploitability.tree import DEFAULT_MAX_NODES, GameTree, build_tree
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PSRO"]
+
+_KIND = "PSRO"
 
 Oracle = Callable[[GameTree, int, np.ndarray], np.ndarray]
 
@@ -48,11 +53,14 @@ class PSRO:
         oracle: ``"exact"`` or a callable ``(tree, player, joint_table) -> table`` returning a policy table whose
             rows for ``player`` are the response.
         track_nash_conv: compute the NashConv of the meta-policy after each step.
+        max_nodes: refuse a game whose tree has (or is estimated to have) more nodes
+            (:func:`~solvers.exploitability.tree.build_tree`).
     """
 
     def __init__(self, game: pyspiel.Game | str | GameTree, *, meta_solver: str | Callable = "nash",
-                 oracle: str | Oracle = "exact", track_nash_conv: bool = True) -> None:
-        self.tree = game if isinstance(game, GameTree) else build_tree(game)
+                 oracle: str | Oracle = "exact", track_nash_conv: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+        self.tree = game if isinstance(game, GameTree) else build_tree(game, max_nodes=max_nodes)
         self.meta_solver_name = meta_solver if isinstance(meta_solver, str) else getattr(meta_solver, "__name__",
                                                                                         "callable")
         self.meta_solver = make_meta_solver(meta_solver)
@@ -129,28 +137,44 @@ class PSRO:
 
     # ------------------------------------------------------------------ checkpoint
     def save(self, path: str | Path) -> Path:
-        """Write the populations, meta-game and meta-strategies (``.npz``); :meth:`load` resumes from it."""
-        path = Path(path)
+        """Write the populations, meta-game and meta-strategies to ``path`` (exactly that name; a
+        :mod:`solvers.checkpoint` file with a content hash); :meth:`load` resumes from it."""
         arrays = {f"pop_{p}": np.stack(pop) for p, pop in enumerate(self.population)}
         arrays.update({f"sigma_{p}": s for p, s in enumerate(self.meta_strategies)})
-        meta = {"game": str(self.tree.game), "iteration": self.iteration, "meta_solver": self.meta_solver_name,
-                "num_players": self.tree.num_players}
-        np.savez_compressed(path, meta_game=self.meta_game, meta=np.array(json.dumps(meta)), **arrays)
-        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+        arrays["meta_game"] = self.meta_game
+        named = self.meta_solver_name in META_SOLVERS
+        meta = {"game": str(self.tree.game), "iteration": self.iteration,
+                "meta_solver": self.meta_solver_name if named else None, "num_players": self.tree.num_players}
+        return save_checkpoint(path, kind=_KIND, meta=meta, arrays=arrays)
 
     @classmethod
     def load(cls, path: str | Path, game: pyspiel.Game | str | GameTree, *,
              meta_solver: str | Callable | None = None, oracle: str | Oracle = "exact",
-             track_nash_conv: bool = True) -> "PSRO":
-        """Resume from :meth:`save`; the game must be the one saved."""
-        with np.load(path) as data:
-            meta = json.loads(str(data["meta"]))
-            solver = cls(game, meta_solver=meta_solver or meta["meta_solver"], oracle=oracle,
-                         track_nash_conv=track_nash_conv)
-            if str(solver.tree.game) != meta["game"]:
-                raise ValueError(f"checkpoint is of game {meta['game']!r}, not {str(solver.tree.game)!r}")
-            solver.population = [list(data[f"pop_{p}"]) for p in range(meta["num_players"])]
-            solver.meta_strategies = [data[f"sigma_{p}"] for p in range(meta["num_players"])]
-            solver.meta_game = data["meta_game"]
-            solver.iteration = int(meta["iteration"])
+             track_nash_conv: bool = True, max_nodes: int = DEFAULT_MAX_NODES) -> PSRO:
+        """Resume from :meth:`save`; the game must be the one saved (pass ``meta_solver`` again when it was a
+        callable). A damaged, foreign or other game's file raises :class:`~solvers.checkpoint.CheckpointError`."""
+        checkpoint = load_checkpoint(path, kind=_KIND)
+        meta, data = checkpoint.meta, checkpoint.arrays
+        if meta_solver is None and meta.get("meta_solver") is None:
+            raise ValueError("meta_solver=None is not allowed: the checkpoint's meta-solver was a callable; pass it")
+        solver = cls(game, meta_solver=meta_solver or meta["meta_solver"], oracle=oracle,
+                     track_nash_conv=track_nash_conv, max_nodes=max_nodes)
+        tree = solver.tree
+        if str(tree.game) != meta.get("game"):
+            raise CheckpointError(f"path={str(path)!r} is a checkpoint of game {meta.get('game')!r}, not "
+                                  f"{str(tree.game)!r}")
+        n = tree.num_players
+        population = [data.get(f"pop_{p}") for p in range(n)]
+        sigmas = [data.get(f"sigma_{p}") for p in range(n)]
+        meta_game = data.get("meta_game")
+        sizes = tuple(len(pop) if pop is not None else -1 for pop in population)
+        if (meta.get("num_players") != n or any(pop is None or pop.shape[1:] != tree.legal_mask.shape
+                                                for pop in population)
+                or any(s is None or s.shape != (k,) for s, k in zip(sigmas, sizes))
+                or meta_game is None or meta_game.shape != (n,) + sizes):
+            raise CheckpointError(f"path={str(path)!r} does not hold a PSRO state of {tree.game} (array shapes)")
+        solver.population = [list(pop) for pop in population]
+        solver.meta_strategies = sigmas
+        solver.meta_game = meta_game
+        solver.iteration = int(meta["iteration"])
         return solver

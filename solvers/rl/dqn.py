@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from solvers.rl.buffers import ReplayBuffer
+from solvers.rl.checks import is_int, is_real, refuse_invalid
 
 __all__ = ["DQN", "DQNConfig", "make_optimizer", "mlp"]
 
@@ -41,7 +42,20 @@ def make_optimizer(name: str, parameters, learning_rate: float) -> torch.optim.O
 
 @dataclass
 class DQNConfig:
-    """Hyper-parameters of :class:`DQN` (defaults: OpenSpiel's NFSP example on Kuhn poker)."""
+    """Hyper-parameters of :class:`DQN` (defaults: OpenSpiel's NFSP example on Kuhn poker).
+
+    Attributes:
+        hidden: hidden layer sizes of the Q-network (ReLU MLP).
+        learning_rate: step size of the optimizer.
+        batch_size: transitions per learning step (at most ``replay_capacity``).
+        replay_capacity: transitions the replay buffer keeps.
+        min_buffer: transitions in the buffer before learning starts (at most ``replay_capacity``).
+        target_update_every: learning steps between copies of the Q-network into the target network.
+        epsilon_start, epsilon_end: exploration probability, decayed linearly from start to end ...
+        epsilon_decay_steps: ... over so many acting steps (0: ``epsilon_end`` at once).
+        discount: discount per decision, in [0, 1].
+        optimizer: ``"sgd"`` (OpenSpiel's NFSP example) or ``"adam"``.
+    """
 
     hidden: tuple[int, ...] = (128,)
     learning_rate: float = 0.01
@@ -53,7 +67,36 @@ class DQNConfig:
     epsilon_end: float = 0.001
     epsilon_decay_steps: int = 20_000_000
     discount: float = 1.0
-    optimizer: str = "sgd"  # "sgd" (OpenSpiel's NFSP example) or "adam"
+    optimizer: str = "sgd"
+
+    def __post_init__(self) -> None:
+        self.hidden = hidden_sizes(self.hidden)
+        capacity_ok = is_int(self.replay_capacity, 1)
+        refuse_invalid(self, {
+            "hidden": (isinstance(self.hidden, tuple) and all(is_int(h, 1) for h in self.hidden),
+                       "a tuple of positive ints"),
+            "learning_rate": (is_real(self.learning_rate, 0, open_low=True), "a positive number"),
+            "replay_capacity": (capacity_ok, "an int >= 1"),
+            "batch_size": (is_int(self.batch_size, 1, self.replay_capacity if capacity_ok else None),
+                           "an int in [1, replay_capacity]"),
+            "min_buffer": (is_int(self.min_buffer, 0, self.replay_capacity if capacity_ok else None),
+                           "an int in [0, replay_capacity]"),
+            "target_update_every": (is_int(self.target_update_every, 1), "an int >= 1"),
+            "epsilon_start": (is_real(self.epsilon_start, 0, 1), "a number in [0, 1]"),
+            "epsilon_end": (is_real(self.epsilon_end, 0, 1), "a number in [0, 1]"),
+            "epsilon_decay_steps": (is_int(self.epsilon_decay_steps, 0), "an int >= 0"),
+            "discount": (is_real(self.discount, 0, 1), "a number in [0, 1]"),
+            "optimizer": (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS,
+                          f"one of {sorted(OPTIMIZERS)}"),
+        })
+
+
+def hidden_sizes(hidden: object) -> object:
+    """``hidden`` as a tuple of plain ints when it is a sequence of integers (checkpoints hand back lists); any
+    other value unchanged, for the config's check to refuse."""
+    if isinstance(hidden, (list, tuple)) and all(is_int(h) for h in hidden):
+        return tuple(int(h) for h in hidden)
+    return hidden
 
 
 class DQN:
@@ -63,8 +106,9 @@ class DQN:
         obs_size: length of the observation vectors.
         num_actions: number of distinct actions.
         config: hyper-parameters.
-        seed: seeds the network initialisation (a local ``torch.Generator``) and the exploration / sampling
-            generator.
+        seed: seeds the network initialisation (torch's global generator inside ``torch.random.fork_rng``, so
+            the caller's torch random state is left as it was) and the numpy generator of exploration and replay
+            sampling.
     """
 
     def __init__(self, obs_size: int, num_actions: int, config: DQNConfig | None = None, *,

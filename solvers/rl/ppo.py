@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from solvers.rl.dqn import OPTIMIZERS, make_optimizer, mlp
+from solvers.rl.checks import is_int, is_real, refuse_invalid
+from solvers.rl.dqn import OPTIMIZERS, hidden_sizes, make_optimizer, mlp
 
 logger = logging.getLogger(__name__)
 
@@ -77,24 +78,29 @@ class PPOConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)  # checkpoints may hand back lists
-        checks = {
-            "hidden": all(h >= 1 for h in self.hidden), "learning_rate": self.learning_rate > 0,
-            "rollout_steps": self.rollout_steps >= 1, "update_epochs": self.update_epochs >= 1,
-            "num_minibatches": 1 <= self.num_minibatches <= self.rollout_steps, "clip": self.clip > 0,
-            "gamma": 0 <= self.gamma <= 1, "gae_lambda": 0 <= self.gae_lambda <= 1,
-            "value_coef": self.value_coef >= 0, "entropy_coef": self.entropy_coef >= 0,
-            "max_grad_norm": self.max_grad_norm > 0,
-            "target_kl": self.target_kl is None or self.target_kl > 0, "optimizer": self.optimizer in OPTIMIZERS,
-        }
-        expected = {"hidden": "positive sizes", "num_minibatches": "between 1 and rollout_steps",
-                    "gamma": "in [0, 1]", "gae_lambda": "in [0, 1]", "target_kl": "None or > 0",
-                    "optimizer": f"one of {sorted(OPTIMIZERS)}", "rollout_steps": ">= 1", "update_epochs": ">= 1",
-                    "value_coef": ">= 0", "entropy_coef": ">= 0"}
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected "
-                                 f"{expected.get(name, 'a positive number')}")
+        self.hidden = hidden_sizes(self.hidden)
+        steps_ok = is_int(self.rollout_steps, 1)
+        refuse_invalid(self, {
+            "hidden": (isinstance(self.hidden, tuple) and all(is_int(h, 1) for h in self.hidden),
+                       "a tuple of positive ints"),
+            "learning_rate": (is_real(self.learning_rate, 0, open_low=True), "a positive number"),
+            "rollout_steps": (steps_ok, "an int >= 1"),
+            "update_epochs": (is_int(self.update_epochs, 1), "an int >= 1"),
+            "num_minibatches": (is_int(self.num_minibatches, 1, self.rollout_steps if steps_ok else None),
+                                "an int between 1 and rollout_steps"),
+            "clip": (is_real(self.clip, 0, open_low=True), "a positive number"),
+            "gamma": (is_real(self.gamma, 0, 1), "a number in [0, 1]"),
+            "gae_lambda": (is_real(self.gae_lambda, 0, 1), "a number in [0, 1]"),
+            "value_coef": (is_real(self.value_coef, 0), "a number >= 0"),
+            "entropy_coef": (is_real(self.entropy_coef, 0), "a number >= 0"),
+            "max_grad_norm": (is_real(self.max_grad_norm, 0, open_low=True), "a positive number"),
+            "normalize_advantages": (isinstance(self.normalize_advantages, bool), "True or False"),
+            "clip_value_loss": (isinstance(self.clip_value_loss, bool), "True or False"),
+            "target_kl": (self.target_kl is None or is_real(self.target_kl, 0, open_low=True), "None or > 0"),
+            "optimizer": (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS,
+                          f"one of {sorted(OPTIMIZERS)}"),
+            "seed": (is_int(self.seed, 0), "an int >= 0"),
+        })
 
 
 class Rollout:

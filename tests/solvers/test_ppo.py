@@ -12,6 +12,7 @@ import torch
 from open_spiel.python import policy
 from open_spiel.python.algorithms import best_response, expected_game_score
 
+from solvers.checkpoint import CheckpointError
 from solvers.exploitability import BestResponseConfig, approximate_exploitability, learn_best_response, nash_conv
 from solvers.learners import GreedyPolicy, LearnedPSRO
 from solvers.rl import PPO, PPOConfig
@@ -156,15 +157,13 @@ def test_ppo_checkpoint_round_trip(tmp_path):
     assert ma["nash_conv"] == mb["nash_conv"]
 
 
-def test_checkpoint_without_oracle_loads_as_dqn(tmp_path):
-    """Checkpoints written before the PPO oracle existed have neither ``oracle`` nor ``ppo`` settings."""
-    config = BestResponseConfig(train_episodes=200, eval_episodes=20, num_envs=8)
-    path = LearnedPSRO("kuhn_poker", br_config=config, samples_per_cell=10, meta_solver="uniform", seed=1).save(
-        tmp_path / "old.pt")
-    state = torch.load(path, weights_only=True)
-    del state["br_config"]["oracle"], state["br_config"]["ppo"]
-    torch.save(state, path)
-    assert LearnedPSRO.load(path).oracle == "dqn"
+def test_checkpoint_in_the_old_torch_format_is_refused(tmp_path):
+    """Checkpoints written before solvers.checkpoint (a bare ``torch.save`` of the state, with or without the PPO
+    oracle's settings) have no content hash, so they are refused instead of loaded unchecked."""
+    state = {"format": 1, "game": "kuhn_poker", "br_config": {"train_episodes": 200}}
+    torch.save(state, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="is not a marketgames checkpoint"):
+        LearnedPSRO.load(tmp_path / "old.pt")
 
 
 @pytest.mark.parametrize("name, value", [("clip", 0.0), ("gamma", 1.5), ("gae_lambda", -0.1), ("learning_rate", 0.0),
