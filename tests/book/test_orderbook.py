@@ -10,6 +10,7 @@ import pytest
 
 from marketgames.book import Fill, Level, OrderBook, OrderBookError, Side, SubmitResult
 from marketgames.book import kernels as K
+from marketgames.book.stream import process_messages
 from marketgames.book.reference import NaiveOrderBook
 
 B, S = Side.BUY, Side.SELL
@@ -319,7 +320,7 @@ def test_process_messages_applies_a_stream_like_the_facade():
         [K.MSG_LIMIT,  B,    3,    2, -1,    8],   # duplicate id: skipped
         [K.MSG_CANCEL, 0,    0,    0,  0,    8],
     ], dtype=np.int64)
-    assert K.process_messages(book, msgs, events) == (4, 4, 7, 0)
+    assert process_messages(book, msgs, events) == (4, 4, 7, 0)
     assert book[K.H_N_ACTIVE] == 0 and book[K.H_BEST_BID] == -1 and book[K.H_BEST_ASK] == 10
     assert (book[K.H_SUBMITTED], book[K.H_FILLED], book[K.H_CANCELLED]) == (18, 14, 4)
 
@@ -328,9 +329,9 @@ def test_process_messages_in_chunks_knows_orders_rested_earlier_and_reports_full
     book = K.new_book(10, 2)
     events = np.zeros((2, K.EV_WIDTH), np.int64)
     first = np.array([[K.MSG_LIMIT, B, 3, 1, -1, 7], [K.MSG_LIMIT, B, 3, 1, -1, 8]], np.int64)
-    assert K.process_messages(book, first, events) == (0, 0, 0, 0)
+    assert process_messages(book, first, events) == (0, 0, 0, 0)
     second = np.array([[K.MSG_LIMIT, B, 2, 1, -1, 9], [K.MSG_CANCEL, 0, 0, 0, 0, 7],
                        [K.MSG_LIMIT, S, 2, 1, -1, 10]], np.int64)
     # 9 finds no free slot; 7 is known although rested by the first call; 10 trades with 8.
-    assert K.process_messages(book, second, events) == (0, 1, 1, 1)
+    assert process_messages(book, second, events) == (0, 1, 1, 1)
     assert book[K.H_N_ACTIVE] == 0 and (book[K.H_SUBMITTED], book[K.H_CANCELLED]) == (4, 2)

@@ -3,7 +3,7 @@
 Streams of limit / ioc / market / cancel / modify messages -- valid and invalid, several owners, tiny price grids
 so that orders cross often -- go to :class:`OrderBook` and :class:`NaiveOrderBook`; after every message both must
 have returned the same thing (or refused it naming the same parameter) and show the same state, and the book's
-invariants must hold. ``kernels.process_messages`` is checked against the facade on the streams it can express.
+invariants must hold. ``stream.process_messages`` is checked against the facade on the streams it can express.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from marketgames.book import OrderBook, OrderBookError, Side
 from marketgames.book import kernels as K
+from marketgames.book.stream import process_messages
 from marketgames.book.reference import NaiveOrderBook
 
 B, S = Side.BUY, Side.SELL
@@ -196,11 +197,11 @@ def test_process_messages_matches_the_facade(stream, one_call):
             want = (0, len(res.fills), sum(f.quantity for f in res.fills), 0)
         expected += want
         if not one_call:   # message by message: the id -> slot map is rebuilt from the buffer each time
-            assert K.process_messages(buf, row[None, :], events) == want, msg
+            assert process_messages(buf, row[None, :], events) == want, msg
             _assert_same_book(buf, book)
     if one_call and pairs:
         rows = np.stack([r for _, r in pairs])
-        assert K.process_messages(buf, rows, events) == tuple(expected)
+        assert process_messages(buf, rows, events) == tuple(expected)
         _assert_same_book(buf, book)
 
 
