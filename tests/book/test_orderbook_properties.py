@@ -17,6 +17,8 @@ from marketgames.book import kernels as K
 from marketgames.book.stream import process_messages
 from marketgames.book.reference import NaiveOrderBook
 
+from book_checks import check_buffer
+
 B, S = Side.BUY, Side.SELL
 
 # Bounded and reproducible. No shrink phase: shrinking 300-message streams checked message by message takes
@@ -59,38 +61,6 @@ def check_invariants(state: tuple) -> None:
     assert [p for p, _ in bids] == sorted((p for p, _ in bids), reverse=True)
     assert [p for p, _ in asks] == sorted(p for p, _ in asks)
     assert bid == (bids[0][0] if bids else None) and ask == (asks[0][0] if asks else None)
-
-
-def check_buffer(buf: np.ndarray) -> None:
-    """Internal consistency of a kernel book: links, level sizes, best prices, free list, active count."""
-    n, cap = int(buf[K.H_N_TICKS]), int(buf[K.H_CAPACITY])
-    head, tail, lq = buf[K.H_OFF_HEAD], buf[K.H_OFF_TAIL], buf[K.H_OFF_LEVEL_QTY]
-    nxt, prv, qty = buf[K.H_OFF_NEXT], buf[K.H_OFF_PREV], buf[K.H_OFF_QTY]
-    seen = set()
-    for side in (K.BUY, K.SELL):
-        nonempty = []
-        for p in range(n):
-            lvl = side * n + p
-            s, last, total = buf[head + lvl], -1, 0
-            while s != -1:
-                assert s not in seen and buf[prv + s] == last and buf[qty + s] > 0
-                assert buf[buf[K.H_OFF_PRICE] + s] == p and buf[buf[K.H_OFF_SIDE] + s] == side
-                seen.add(s)
-                total += buf[qty + s]
-                last, s = s, buf[nxt + s]
-            assert buf[tail + lvl] == last and buf[lq + lvl] == total
-            if total:
-                nonempty.append(p)
-        if side == K.BUY:
-            assert buf[K.H_BEST_BID] == (max(nonempty) if nonempty else -1)
-        else:
-            assert buf[K.H_BEST_ASK] == (min(nonempty) if nonempty else n)
-    assert buf[K.H_N_ACTIVE] == len(seen)
-    free, s = 0, buf[K.H_FREE_HEAD]
-    while s != -1:
-        assert s not in seen and buf[qty + s] == 0
-        free, s = free + 1, buf[nxt + s]
-    assert free + len(seen) == cap
 
 
 # ---------------------------------------------------------------- strategies
