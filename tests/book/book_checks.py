@@ -1,9 +1,20 @@
 """Checks shared by the order book tests (a helper module, not a test module)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
+from marketgames.book import OrderBook
 from marketgames.book import kernels as K
+
+
+def raw_state(book) -> object:
+    """Every bit of a book's state, not only what its queries show (for "a refused operation changes nothing")."""
+    if isinstance(book, OrderBook):
+        return book._buf.tobytes(), book._events.tobytes(), sorted(book._slot_of.items())
+    fields = {k: v for k, v in vars(book).items() if k != "_orders"}
+    return [tuple(vars(o).values()) for o in book._orders], copy.deepcopy(fields)
 
 
 def check_buffer(buf: np.ndarray) -> None:

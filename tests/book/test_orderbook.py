@@ -5,8 +5,6 @@ same written rules (price-time priority, fills at the maker's price, self-trade 
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
@@ -14,6 +12,8 @@ from marketgames.book import MAX_QUANTITY, Fill, Level, OrderBook, OrderBookErro
 from marketgames.book import kernels as K
 from marketgames.book.stream import process_messages
 from marketgames.book.reference import NaiveOrderBook
+
+from book_checks import raw_state
 
 B, S = Side.BUY, Side.SELL
 
@@ -297,13 +297,6 @@ def _bad_calls():
 
 # Not order ids: floats (even integral), bools, strings. ``1`` is resting in the book of the test below.
 _NON_IDS = [1.0, True, np.float64(1.0), np.bool_(True), "1", None]
-
-
-def raw_state(book):
-    """Every bit of a book's state (not just what its queries show)."""
-    if isinstance(book, OrderBook):
-        return book._buf.tobytes(), book._events.tobytes(), sorted(book._slot_of.items())
-    return copy.deepcopy(vars(book))
 
 
 @pytest.mark.parametrize("label,call,param", _bad_calls(), ids=[c[0] for c in _bad_calls()])

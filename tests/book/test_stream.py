@@ -191,3 +191,11 @@ def test_random_corruption_never_crashes():
                 continue
             check_buffer(buf)
     assert n_refused > base.shape[0]   # most words matter
+
+
+def test_messages_that_alias_the_events_are_read_from_a_copy():
+    # events and messages both have 6 columns: one array passed as both must not be overwritten while it is read
+    messages = np.zeros((CAP, K.EV_WIDTH), np.int64)
+    messages[:3] = _stream()
+    want = process_messages(_book(), messages.copy(), np.zeros((CAP, K.EV_WIDTH), np.int64))
+    assert process_messages(_book(), messages, messages) == want
