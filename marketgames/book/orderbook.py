@@ -116,14 +116,15 @@ class OrderBook(OrderEntry):
     def __init__(self, n_ticks: int, capacity: int = 1024) -> None:
         _check_int("n_ticks", n_ticks, 2, MAX_TICKS)
         _check_int("capacity", capacity, 1)
-        self._buf = K.new_book(int(n_ticks), int(capacity))
+        self._n_ticks = int(n_ticks)
+        self._buf = K.new_book(self._n_ticks, int(capacity))
         self._events = np.zeros((int(capacity), K.EV_WIDTH), dtype=np.int64)
         self._slot_of: dict[int, int] = {}
 
     # ----------------------------------------------------------------- queries
     @property
     def n_ticks(self) -> int:
-        return int(self._buf[K.H_N_TICKS])
+        return self._n_ticks
 
     @property
     def best_bid(self) -> int | None:
@@ -225,15 +226,22 @@ class OrderBook(OrderEntry):
                                  f"[0, {self.n_ticks - 1}]")
 
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
-        side = check_side(side)
-        check_order_id(order_id)
-        if order_id in self._slot_of:
+        # Fast path for plain ints and a Side; anything else goes through the checks in the documented order.
+        if not (type(order_id) is int and type(side) is Side and type(price) is int and type(quantity) is int
+                and type(owner) is int and INT64_MIN <= order_id <= INT64_MAX and 0 <= price < self._n_ticks
+                and 1 <= quantity <= MAX_QUANTITY and -1 <= owner <= INT64_MAX):
+            side = check_side(side)
+            check_order_id(order_id)
+            if order_id in self._slot_of:
+                raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
+            self._check_price("price", price)
+            _check_quantity(quantity)
+            _check_int("owner", owner, -1, error=OrderBookError)
+            order_id, price, quantity, owner = int(order_id), int(price), int(quantity), int(owner)
+        elif order_id in self._slot_of:
             raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
-        self._check_price("price", price)
-        _check_quantity(quantity)
-        _check_int("owner", owner, -1, error=OrderBookError)
-        self._check_room(int(quantity))
-        return self._match(int(order_id), side, int(price), int(quantity), int(owner), rest=rest)
+        self._check_room(quantity)
+        return self._match(order_id, side, price, quantity, owner, rest=rest)
 
     def _check_room(self, quantity: int) -> None:
         # ``submitted`` bounds every sum the book keeps; the order would push it past int64.
