@@ -8,7 +8,7 @@ self-trade rule fires now and then. Timed paths, each the median of 3 runs after
 compile time:
 
 (a) ``OrderBook`` through its Python API, one call per message;
-(b) ``kernels.process_messages``: the whole message array in one compiled call;
+(b) ``stream.process_messages``: the whole message array in one compiled call;
 (c) ``NaiveOrderBook`` (the reference model) on a prefix of the stream -- it is slow by design.
 
 Ratios are against (c), timed in the same run. Before timing, the three paths are checked to end in the same book
@@ -28,6 +28,7 @@ from numba import njit
 from marketgames.book import OrderBook, Side
 from marketgames.book import kernels as K
 from marketgames.book.reference import NaiveOrderBook
+from marketgames.book.stream import _apply_messages, process_messages
 
 N_TICKS = 2_000
 N_OWNERS = 100
@@ -129,7 +130,7 @@ def run_batch(messages: np.ndarray, capacity: int) -> np.ndarray:
     """Path (b): a fresh book and one compiled call."""
     buf = K.new_book(N_TICKS, capacity)
     events = np.zeros((capacity, K.EV_WIDTH), np.int64)
-    skipped, _, _, full = K.process_messages(buf, messages, events)
+    skipped, _, _, full = process_messages(buf, messages, events)
     if skipped or full:
         raise RuntimeError(f"batch path skipped {skipped} and could not rest {full} messages")
     return buf
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     run_batch(make_stream(100, seed=args.seed)[0], 100)
     OrderBook(N_TICKS).limit(0, Side.BUY, 1, 1)
     compile_s = time.perf_counter() - start
-    hits = sum(K.process_messages.stats.cache_hits.values())
+    hits = sum(_apply_messages.stats.cache_hits.values())
 
     start = time.perf_counter()
     messages, peak = make_stream(n, seed=args.seed)

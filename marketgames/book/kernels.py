@@ -8,6 +8,13 @@ A book lives in one ``int64`` array (so copying a market is one ``memcpy``). Pri
 slots; free slots form a singly linked free list. The header stores the layout, the best prices and counters that
 let tests check conservation of quantity (submitted = resting + filled + cancelled).
 
+Bounds (so that no sum overflows int64): ``2 <= n_ticks <= MAX_TICKS``, ``1 <= quantity <= MAX_QUANTITY`` per order,
+and the lifetime ``submitted`` counter stays ``<= INT64_MAX``. Every other sum the book keeps -- a level's size, a
+side's total, the resting quantity, ``filled`` (twice the traded volume: each traded lot was submitted once by each
+side) and ``cancelled`` -- is at most ``submitted``, so it fits too, and so does ``price * quantity`` of one order
+(< 2**60). The kernels trust their callers; the :class:`~marketgames.book.OrderBook` facade and
+:func:`marketgames.book.stream.process_messages` check these bounds at the boundary.
+
 Self-trade rule (cancel-resting): when an incoming order would trade with a resting order of the same owner
 (owner >= 0), the resting order is cancelled instead (an event of kind ``EV_SELF_TRADE_CANCEL``) and matching
 goes on. Owner ``-1`` is anonymous and never self-trades.
@@ -19,6 +26,10 @@ from numba import njit
 
 BUY = 0
 SELL = 1
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_TICKS = 2**20           # price grid 0 .. n_ticks-1 with n_ticks <= MAX_TICKS
+MAX_QUANTITY = 2**40        # lots per order (about 1.1e12)
 
 # Header fields.
 H_N_TICKS = 0
@@ -54,6 +65,19 @@ EV_WIDTH = 6
 EV_FILL = 0
 EV_SELF_TRADE_CANCEL = 1
 
+# Message rows for :func:`marketgames.book.stream.process_messages`: columns, and the kinds of message.
+MSG_TYPE = 0
+MSG_SIDE = 1
+MSG_PRICE = 2       # ignored by market orders and cancels
+MSG_QTY = 3         # ignored by cancels
+MSG_OWNER = 4       # ignored by cancels
+MSG_ID = 5          # order id (>= 0); a cancel names the order to cancel
+MSG_WIDTH = 6
+MSG_LIMIT = 0
+MSG_IOC = 1
+MSG_MARKET = 2
+MSG_CANCEL = 3
+
 # ``submit`` result codes besides a slot index.
 NOT_RESTING = -1     # fully filled, or immediate-or-cancel
 REJECTED_FULL = -2   # the remainder could not rest: no free slot (it is counted as cancelled)
@@ -65,13 +89,10 @@ def book_size(n_ticks: int, capacity: int) -> int:
 
 
 @njit(cache=True)
-def book_init(buf, n_ticks, capacity):
-    """Lay out an empty book in ``buf`` (length ``book_size(n_ticks, capacity)``)."""
-    buf[:] = 0
+def write_layout(buf, n_ticks, capacity):
+    """Write the layout fields of a header (``H_N_TICKS``, ``H_CAPACITY`` and every ``H_OFF_*``) into ``buf``."""
     buf[H_N_TICKS] = n_ticks
     buf[H_CAPACITY] = capacity
-    buf[H_BEST_BID] = -1
-    buf[H_BEST_ASK] = n_ticks
     off = H_SIZE
     buf[H_OFF_HEAD] = off
     off += 2 * n_ticks
@@ -94,6 +115,20 @@ def book_init(buf, n_ticks, capacity):
     buf[H_OFF_ID] = off
     off += capacity
     buf[H_OFF_TAG] = off
+
+
+# The header fields ``write_layout`` sets: a valid book has exactly these values there.
+LAYOUT_FIELDS = (H_N_TICKS, H_CAPACITY, H_OFF_HEAD, H_OFF_TAIL, H_OFF_LEVEL_QTY, H_OFF_NEXT, H_OFF_PREV, H_OFF_PRICE,
+                 H_OFF_QTY, H_OFF_SIDE, H_OFF_OWNER, H_OFF_ID, H_OFF_TAG)
+
+
+@njit(cache=True)
+def book_init(buf, n_ticks, capacity):
+    """Lay out an empty book in ``buf`` (length ``book_size(n_ticks, capacity)``)."""
+    buf[:] = 0
+    write_layout(buf, n_ticks, capacity)
+    buf[H_BEST_BID] = -1
+    buf[H_BEST_ASK] = n_ticks
     for i in range(2 * n_ticks):
         buf[buf[H_OFF_HEAD] + i] = -1
         buf[buf[H_OFF_TAIL] + i] = -1
@@ -362,95 +397,6 @@ def resting_quantity(buf):
     for slot in range(cap):
         total += buf[qtys + slot]
     return total
-
-
-# Message rows for ``process_messages``: columns, and the kinds of message.
-MSG_TYPE = 0
-MSG_SIDE = 1
-MSG_PRICE = 2       # ignored by market orders and cancels
-MSG_QTY = 3         # ignored by cancels
-MSG_OWNER = 4       # ignored by cancels
-MSG_ID = 5          # order id (>= 0); a cancel names the order to cancel
-MSG_WIDTH = 6
-MSG_LIMIT = 0
-MSG_IOC = 1
-MSG_MARKET = 2
-MSG_CANCEL = 3
-
-
-@njit(cache=True)
-def process_messages(buf, messages, events):
-    """Apply a stream of orders and cancels in one compiled call: the batch path of the order book.
-
-    Row ``i`` of ``messages`` (int64, ``MSG_WIDTH`` columns) is a limit, immediate-or-cancel or market order or a
-    cancel, with the meaning of the :class:`~marketgames.book.OrderBook` method of that name, through the same
-    ``submit`` and ``cancel``. Orders are named by non-negative ids; the id -> slot map lives inside the function
-    (an array indexed by id, so ids should be dense, e.g. message numbers) and is rebuilt from the resting orders on
-    entry, so a stream may be applied in chunks. A message the ``OrderBook`` would refuse (unknown kind or side,
-    price off the grid, size < 1, owner < -1, negative or duplicate id, cancel of an id that is not resting) is
-    skipped and counted. The book cannot grow here: a remainder that finds no free slot is cancelled and counted.
-    ``events`` is scratch space for ``submit`` with at least ``capacity`` rows.
-
-    Returns ``(n_skipped, n_fills, traded_quantity, n_rejected_full)``.
-    """
-    n = buf[H_N_TICKS]
-    cap = buf[H_CAPACITY]
-    if events.shape[0] < cap:
-        raise ValueError("events must have at least `capacity` rows")
-    qtys = buf[H_OFF_QTY]
-    ids = buf[H_OFF_ID]
-    top = -1
-    for i in range(messages.shape[0]):
-        top = max(top, messages[i, MSG_ID])
-    for s in range(cap):
-        if buf[qtys + s] > 0:
-            top = max(top, buf[ids + s])
-    slot_of = np.full(top + 1, -1, np.int64)
-    for s in range(cap):
-        if buf[qtys + s] > 0 and buf[ids + s] >= 0:
-            slot_of[buf[ids + s]] = s
-    n_skipped = 0
-    n_fills = 0
-    traded = 0
-    n_full = 0
-    for i in range(messages.shape[0]):
-        kind = messages[i, MSG_TYPE]
-        side = messages[i, MSG_SIDE]
-        oid = messages[i, MSG_ID]
-        if oid < 0:
-            n_skipped += 1
-            continue
-        if kind == MSG_CANCEL:
-            if slot_of[oid] < 0:
-                n_skipped += 1
-            else:
-                cancel(buf, slot_of[oid])
-                slot_of[oid] = -1
-            continue
-        price = messages[i, MSG_PRICE]
-        if kind == MSG_MARKET:
-            price = n - 1 if side == BUY else 0
-        qty = messages[i, MSG_QTY]
-        owner = messages[i, MSG_OWNER]
-        if (kind < MSG_LIMIT or kind > MSG_MARKET or (side != BUY and side != SELL) or price < 0 or price >= n
-                or qty < 1 or owner < -1 or slot_of[oid] >= 0):
-            n_skipped += 1
-            continue
-        slot, n_ev, filled = submit(buf, side, price, qty, owner, oid, 0, kind == MSG_LIMIT, events)
-        for e in range(n_ev):
-            if events[e, EV_KIND] == EV_FILL:
-                n_fills += 1
-            maker_slot = events[e, EV_MAKER_SLOT]
-            maker_id = events[e, EV_MAKER_ID]
-            # Gone, or its slot re-used by the incoming order: compare ids, not only quantities.
-            if maker_id >= 0 and (buf[qtys + maker_slot] == 0 or buf[ids + maker_slot] != maker_id):
-                slot_of[maker_id] = -1
-        traded += filled
-        if slot >= 0:
-            slot_of[oid] = slot
-        elif slot == REJECTED_FULL:
-            n_full += 1
-    return n_skipped, n_fills, traded, n_full
 
 
 def new_book(n_ticks: int, capacity: int) -> np.ndarray:

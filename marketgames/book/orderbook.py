@@ -3,7 +3,12 @@
 The book is a pure data structure: it knows no clock, logger or agent. Every operation that trades returns its
 :class:`Fill` records. Invariants after every operation: the book is never crossed; quantity is conserved
 (submitted = resting + filled + cancelled); no size is negative. Bad input raises :class:`OrderBookError` (a
-``ValueError``) and leaves the book unchanged.
+``ValueError``) and leaves the book bit-identical: every argument is checked before anything changes.
+
+Order ids are integers (``int`` or a numpy integer; never ``bool`` or a float, even an integral one). Bounds, so
+that every sum the book keeps fits int64 (see :mod:`marketgames.book.kernels`): ``2 <= n_ticks <= MAX_TICKS``
+(2**20), ``1 <= quantity <= MAX_QUANTITY`` (2**40) per order, ids and owners in int64, and an order is refused if
+it would take the lifetime ``submitted`` counter past ``2**63 - 1`` (it bounds every other sum).
 
 Matching is done by :mod:`marketgames.book.kernels` (numba), the same code the market game and the batched
 simulator use. Self-trade rule: *cancel resting* -- an incoming order never trades with a resting order of the same
@@ -14,7 +19,7 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 import numpy as np
 
@@ -70,7 +75,8 @@ class Level(NamedTuple):
 
 
 NO_OWNER = -1
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN, INT64_MAX = K.INT64_MIN, K.INT64_MAX
+MAX_TICKS, MAX_QUANTITY = K.MAX_TICKS, K.MAX_QUANTITY
 
 
 class OrderEntry(abc.ABC):
@@ -108,16 +114,17 @@ class OrderBook(OrderEntry):
     """
 
     def __init__(self, n_ticks: int, capacity: int = 1024) -> None:
-        _check_int("n_ticks", n_ticks, 2)
+        _check_int("n_ticks", n_ticks, 2, MAX_TICKS)
         _check_int("capacity", capacity, 1)
-        self._buf = K.new_book(int(n_ticks), int(capacity))
+        self._n_ticks = int(n_ticks)
+        self._buf = K.new_book(self._n_ticks, int(capacity))
         self._events = np.zeros((int(capacity), K.EV_WIDTH), dtype=np.int64)
         self._slot_of: dict[int, int] = {}
 
     # ----------------------------------------------------------------- queries
     @property
     def n_ticks(self) -> int:
-        return int(self._buf[K.H_N_TICKS])
+        return self._n_ticks
 
     @property
     def best_bid(self) -> int | None:
@@ -143,9 +150,10 @@ class OrderBook(OrderEntry):
         """The top ``levels`` non-empty price levels of ``side``, best first."""
         side = check_side(side)
         _check_int("levels", levels, 1, error=OrderBookError)
+        levels = min(int(levels), self.n_ticks)   # no more levels exist: do not allocate for more
         prices = np.empty(levels, dtype=np.int64)
         sizes = np.empty(levels, dtype=np.int64)
-        k = K.depth(self._buf, int(side), int(levels), prices, sizes)
+        k = K.depth(self._buf, int(side), levels, prices, sizes)
         return [Level(int(prices[i]), int(sizes[i])) for i in range(k)]
 
     def queue_position(self, order_id: int) -> int:
@@ -160,10 +168,7 @@ class OrderBook(OrderEntry):
                 int(b[b[K.H_OFF_QTY] + slot]))
 
     def __contains__(self, order_id: object) -> bool:
-        try:
-            return order_id in self._slot_of
-        except TypeError:  # unhashable: not an order id
-            return False
+        return is_int(order_id) and order_id in self._slot_of
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -193,47 +198,70 @@ class OrderBook(OrderEntry):
         new_price = old_price if price is None else price
         new_qty = old_qty if quantity is None else quantity
         self._check_price("price", new_price)
-        _check_int("quantity", new_qty, 1, error=OrderBookError)
+        _check_quantity(new_qty)
+        new_price, new_qty = int(new_price), int(new_qty)
         if new_price == old_price and new_qty <= old_qty:
             if new_qty < old_qty:
-                K.reduce(self._buf, slot, int(new_qty))
+                K.reduce(self._buf, slot, new_qty)
             return SubmitResult([], new_qty, [])
+        self._check_room(new_qty)
+        # Everything is checked: from here on nothing can fail, so the order is never lost half-way.
         owner = int(self._buf[self._buf[K.H_OFF_OWNER] + slot])
-        self.cancel(order_id)
-        return self._submit(order_id, side, new_price, new_qty, owner, rest=True)
+        del self._slot_of[order_id]
+        K.cancel(self._buf, slot)
+        return self._match(int(order_id), side, new_price, new_qty, owner, rest=True)
 
     # ----------------------------------------------------------------- internals
     def _slot(self, order_id: int) -> int:
+        if type(order_id) is not int:   # fast path for the common case; bool is a subclass of int
+            check_order_id(order_id)
         try:
             return self._slot_of[order_id]
         except (KeyError, TypeError):
             raise OrderBookError(f"order_id={order_id!r} is not a resting order of this book") from None
 
     def _check_price(self, name: str, price: int) -> None:
-        if isinstance(price, bool) or not isinstance(price, (int, np.integer)) or not 0 <= price < self.n_ticks:
+        if not is_int(price) or not 0 <= int(price) < self.n_ticks:
             raise OrderBookError(f"{name}={price!r} is off the price grid: expected an integer tick in "
                                  f"[0, {self.n_ticks - 1}]")
 
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
-        side = check_side(side)
-        if (isinstance(order_id, bool) or not isinstance(order_id, (int, np.integer))
-                or not INT64_MIN <= order_id <= INT64_MAX):
-            raise OrderBookError(f"order_id={order_id!r} must be an integer in [{INT64_MIN}, {INT64_MAX}]")
-        if order_id in self._slot_of:
+        # Fast path for plain ints and a Side; anything else goes through the checks in the documented order.
+        if not (type(order_id) is int and type(side) is Side and type(price) is int and type(quantity) is int
+                and type(owner) is int and INT64_MIN <= order_id <= INT64_MAX and 0 <= price < self._n_ticks
+                and 1 <= quantity <= MAX_QUANTITY and -1 <= owner <= INT64_MAX):
+            side = check_side(side)
+            check_order_id(order_id)
+            if order_id in self._slot_of:
+                raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
+            self._check_price("price", price)
+            _check_quantity(quantity)
+            _check_int("owner", owner, -1, error=OrderBookError)
+            order_id, price, quantity, owner = int(order_id), int(price), int(quantity), int(owner)
+        elif order_id in self._slot_of:
             raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
-        self._check_price("price", price)
-        _check_int("quantity", quantity, 1, error=OrderBookError)
-        _check_int("owner", owner, -1, error=OrderBookError)
+        self._check_room(quantity)
+        return self._match(order_id, side, price, quantity, owner, rest=rest)
+
+    def _check_room(self, quantity: int) -> None:
+        # ``submitted`` bounds every sum the book keeps; the order would push it past int64.
+        submitted = int(self._buf[K.H_SUBMITTED])
+        if submitted > INT64_MAX - quantity:
+            raise OrderBookError(f"quantity={quantity!r} is not allowed: the book has {submitted} lots submitted in "
+                                 f"its lifetime and at most {INT64_MAX} fit in its int64 counters")
+
+    def _match(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
+        """Run a checked order through the kernel and translate its events."""
         if rest and self._buf[K.H_FREE_HEAD] == -1:
             self._grow()
         buf, events = self._buf, self._events
-        slot, n_ev, _ = K.submit(buf, int(side), int(price), int(quantity), int(owner), int(order_id), 0, rest, events)
+        slot, n_ev, _ = K.submit(buf, int(side), price, quantity, owner, order_id, 0, rest, events)
         fills: list[Fill] = []
         cancelled: list[int] = []
         for row in events[:n_ev]:
             maker_id = int(row[K.EV_MAKER_ID])
             if row[K.EV_KIND] == K.EV_FILL:
-                fills.append(Fill(maker_id, int(order_id), int(row[K.EV_MAKER_OWNER]), int(owner),
+                fills.append(Fill(maker_id, order_id, int(row[K.EV_MAKER_OWNER]), owner,
                                   int(row[K.EV_PRICE]), int(row[K.EV_QTY]), side))
             else:
                 cancelled.append(maker_id)
@@ -243,7 +271,7 @@ class OrderBook(OrderEntry):
                 self._slot_of.pop(maker_id, None)
         resting = 0
         if slot >= 0:
-            self._slot_of[int(order_id)] = int(slot)
+            self._slot_of[order_id] = int(slot)
             resting = int(buf[buf[K.H_OFF_QTY] + slot])
         return SubmitResult(fills, resting, cancelled)
 
@@ -276,7 +304,23 @@ def check_side(side: object) -> Side:
     return Side(int(side))
 
 
-def _check_int(name: str, value: object, minimum: int, error: type[Exception] = ValueError) -> None:
-    # The kernels store int64: a larger Python int would fail later with an OverflowError.
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= INT64_MAX:
-        raise error(f"{name}={value!r} must be an integer in [{minimum}, {INT64_MAX}]")
+def is_int(value: object) -> TypeGuard[int | np.integer]:
+    """An ``int`` or a numpy integer, not a ``bool`` (nor ``np.bool_``, which is no ``np.integer``)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_order_id(order_id: object) -> None:
+    if not is_int(order_id) or not INT64_MIN <= int(order_id) <= INT64_MAX:
+        raise OrderBookError(f"order_id={order_id!r} is not an order id: expected an int in [{INT64_MIN}, "
+                             f"{INT64_MAX}] (not a float or bool)")
+
+
+def _check_quantity(quantity: object) -> None:
+    _check_int("quantity", quantity, 1, MAX_QUANTITY, error=OrderBookError)
+
+
+def _check_int(name: str, value: object, minimum: int, maximum: int = INT64_MAX,
+               error: type[Exception] = ValueError) -> None:
+    # The kernels store int64 and bound sizes (MAX_QUANTITY): a larger value would overflow a sum.
+    if not is_int(value) or not minimum <= int(value) <= maximum:
+        raise error(f"{name}={value!r} is not allowed: expected an int in [{minimum}, {maximum}]")

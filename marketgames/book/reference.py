@@ -10,10 +10,12 @@ property tests comparing the two check the compiled kernels against an independe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
-from .orderbook import INT64_MAX, INT64_MIN, NO_OWNER, Fill, Level, OrderBookError, OrderEntry, Side, SubmitResult
+from .orderbook import (INT64_MAX, INT64_MIN, MAX_QUANTITY, MAX_TICKS, NO_OWNER, Fill, Level, OrderBookError,
+                        OrderEntry, Side, SubmitResult)
 
 __all__ = ["NaiveOrderBook"]
 
@@ -28,13 +30,13 @@ class _Order:
     arrival: int
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int | np.integer]:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def _need_int(name: str, value: object, minimum: int) -> None:
-    if not _is_int(value) or not minimum <= value <= INT64_MAX:
-        raise OrderBookError(f"{name}={value!r} must be an integer in [{minimum}, {INT64_MAX}]")
+def _need_int(name: str, value: object, minimum: int, maximum: int = INT64_MAX) -> None:
+    if not _is_int(value) or not minimum <= int(value) <= maximum:
+        raise OrderBookError(f"{name}={value!r} must be an integer in [{minimum}, {maximum}]")
 
 
 def _need_side(side: object) -> Side:
@@ -52,8 +54,8 @@ class NaiveOrderBook(OrderEntry):
     """
 
     def __init__(self, n_ticks: int, capacity: int = 1024) -> None:
-        if not _is_int(n_ticks) or n_ticks < 2:
-            raise ValueError(f"n_ticks={n_ticks!r} must be an integer >= 2")
+        if not _is_int(n_ticks) or not 2 <= n_ticks <= MAX_TICKS:
+            raise ValueError(f"n_ticks={n_ticks!r} must be an integer in [2, {MAX_TICKS}]")
         if not _is_int(capacity) or capacity < 1:
             raise ValueError(f"capacity={capacity!r} must be an integer >= 1")
         self.n_ticks = int(n_ticks)
@@ -109,7 +111,7 @@ class NaiveOrderBook(OrderEntry):
         return (o.side, o.price, o.quantity)
 
     def __contains__(self, order_id: object) -> bool:
-        return any(o.order_id == order_id for o in self._orders)
+        return _is_int(order_id) and any(o.order_id == order_id for o in self._orders)
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -129,21 +131,28 @@ class NaiveOrderBook(OrderEntry):
         return o.quantity
 
     def modify(self, order_id: int, *, price: int | None = None, quantity: int | None = None) -> SubmitResult:
-        """Size down at the same price keeps the queue position; anything else is cancel + a new limit order."""
+        """Size down at the same price keeps the queue position; anything else is cancel + a new limit order.
+
+        Everything is checked before the order is touched: a refused modify leaves it as it was.
+        """
         o = self._find(order_id)
         new_price = o.price if price is None else price
         new_qty = o.quantity if quantity is None else quantity
         self._need_price(new_price)
-        _need_int("quantity", new_qty, 1)
+        _need_int("quantity", new_qty, 1, MAX_QUANTITY)
+        new_price, new_qty = int(new_price), int(new_qty)
         if new_price == o.price and new_qty <= o.quantity:
             self._cancelled += o.quantity - new_qty
             o.quantity = new_qty
             return SubmitResult([], new_qty, [])
+        self._need_room(new_qty)
         self.cancel(order_id)
-        return self._submit(order_id, o.side, new_price, new_qty, o.owner, rest=True)
+        return self._submit(o.order_id, o.side, new_price, new_qty, o.owner, rest=True)
 
     # ----------------------------------------------------------------- internals
     def _find(self, order_id: object) -> _Order:
+        if not _is_int(order_id):
+            raise OrderBookError(f"order_id={order_id!r} is not an order id: ids are integers, not floats or bools")
         for o in self._orders:
             if o.order_id == order_id:
                 return o
@@ -154,6 +163,11 @@ class NaiveOrderBook(OrderEntry):
             raise OrderBookError(f"price={price!r} is off the price grid: expected an integer tick in "
                                  f"[0, {self.n_ticks - 1}]")
 
+    def _need_room(self, quantity: int) -> None:
+        # The compiled book keeps int64 counters: it refuses an order that would take ``submitted`` past int64.
+        if self._submitted + quantity > INT64_MAX:
+            raise OrderBookError(f"quantity={quantity!r} would take the lifetime submitted quantity past {INT64_MAX}")
+
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *, rest: bool) -> SubmitResult:
         side = _need_side(side)
         if not _is_int(order_id) or not INT64_MIN <= order_id <= INT64_MAX:
@@ -161,8 +175,9 @@ class NaiveOrderBook(OrderEntry):
         if order_id in self:
             raise OrderBookError(f"order_id={order_id!r} is already resting in the book (duplicate id)")
         self._need_price(price)
-        _need_int("quantity", quantity, 1)
+        _need_int("quantity", quantity, 1, MAX_QUANTITY)
         _need_int("owner", owner, NO_OWNER)
+        self._need_room(int(quantity))
         order_id, price, remaining, owner = int(order_id), int(price), int(quantity), int(owner)
         self._submitted += remaining
         fills: list[Fill] = []

@@ -8,9 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from marketgames.book import Fill, Level, OrderBook, OrderBookError, Side, SubmitResult
+from marketgames.book import MAX_QUANTITY, Fill, Level, OrderBook, OrderBookError, Side, SubmitResult
 from marketgames.book import kernels as K
+from marketgames.book.stream import process_messages
 from marketgames.book.reference import NaiveOrderBook
+
+from book_checks import raw_state
 
 B, S = Side.BUY, Side.SELL
 
@@ -272,7 +275,28 @@ def _bad_calls():
         ("modify off-grid", lambda b: b.modify(1, price=10), "price"),
         ("modify float price", lambda b: b.modify(1, price=2.5), "price"),
         ("depth levels 0", lambda b: b.depth(B, 0), "levels"),
+        # issue 9 item 1: a refused modify used to cancel the order before it noticed the bad id or size
+        *[(f"modify id {i!r}", lambda b, i=i: b.modify(i, price=5), "order_id") for i in _NON_IDS],
+        ("modify size above MAX_QUANTITY", lambda b: b.modify(1, quantity=MAX_QUANTITY + 1), "quantity"),
+        ("modify size int64 max", lambda b: b.modify(1, price=3, quantity=2**63 - 1), "quantity"),
+        ("modify bool size", lambda b: b.modify(1, quantity=True), "quantity"),
+        ("modify bool price", lambda b: b.modify(1, price=True), "price"),
+        # issue 9 item 2: float and bool ids used to find order 1
+        *[(f"{m} id {i!r}", lambda b, i=i, m=m: getattr(b, m)(i), "order_id")
+          for i in _NON_IDS for m in ("cancel", "order", "queue_position")],
+        *[(f"modify no-op id {i!r}", lambda b, i=i: b.modify(i), "order_id") for i in _NON_IDS],
+        *[(f"limit id {i!r}", lambda b, i=i: b.limit(i, B, 3, 1), "order_id") for i in _NON_IDS],
+        ("market float id", lambda b: b.market(50.0, B, 1), "order_id"),
+        # issue 9 item 3: sizes whose sums overflow int64
+        ("size above MAX_QUANTITY", lambda b: b.limit(50, B, 3, MAX_QUANTITY + 1), "quantity"),
+        ("size int64 max", lambda b: b.limit(50, B, 3, 2**63 - 1), "quantity"),
+        ("ioc size 2**62", lambda b: b.ioc(50, S, 4, 2**62), "quantity"),
+        ("market size numpy int64 max", lambda b: b.market(50, S, np.int64(2**63 - 1)), "quantity"),
     ]
+
+
+# Not order ids: floats (even integral), bools, strings. ``1`` is resting in the book of the test below.
+_NON_IDS = [1.0, True, np.float64(1.0), np.bool_(True), "1", None]
 
 
 @pytest.mark.parametrize("label,call,param", _bad_calls(), ids=[c[0] for c in _bad_calls()])
@@ -281,10 +305,11 @@ def test_bad_input_raises_naming_the_parameter_and_leaves_the_book_unchanged(mak
     book.limit(1, B, 4, 2, owner=0)
     book.limit(2, S, 6, 3, owner=1)
     book.limit(3, B, 4, 1, owner=1)
-    before = snapshot(book, [1, 2, 3, 50, 99])
+    before, raw = snapshot(book, [1, 2, 3, 50, 99]), raw_state(book)
     with pytest.raises(OrderBookError, match=f"^{param}="):
         call(book)
     assert snapshot(book, [1, 2, 3, 50, 99]) == before
+    assert raw_state(book) == raw, "a refused operation changed the book"
 
 
 def test_constructor_rejects_bad_sizes(make):
@@ -319,7 +344,7 @@ def test_process_messages_applies_a_stream_like_the_facade():
         [K.MSG_LIMIT,  B,    3,    2, -1,    8],   # duplicate id: skipped
         [K.MSG_CANCEL, 0,    0,    0,  0,    8],
     ], dtype=np.int64)
-    assert K.process_messages(book, msgs, events) == (4, 4, 7, 0)
+    assert process_messages(book, msgs, events) == (4, 4, 7, 0)
     assert book[K.H_N_ACTIVE] == 0 and book[K.H_BEST_BID] == -1 and book[K.H_BEST_ASK] == 10
     assert (book[K.H_SUBMITTED], book[K.H_FILLED], book[K.H_CANCELLED]) == (18, 14, 4)
 
@@ -328,9 +353,9 @@ def test_process_messages_in_chunks_knows_orders_rested_earlier_and_reports_full
     book = K.new_book(10, 2)
     events = np.zeros((2, K.EV_WIDTH), np.int64)
     first = np.array([[K.MSG_LIMIT, B, 3, 1, -1, 7], [K.MSG_LIMIT, B, 3, 1, -1, 8]], np.int64)
-    assert K.process_messages(book, first, events) == (0, 0, 0, 0)
+    assert process_messages(book, first, events) == (0, 0, 0, 0)
     second = np.array([[K.MSG_LIMIT, B, 2, 1, -1, 9], [K.MSG_CANCEL, 0, 0, 0, 0, 7],
                        [K.MSG_LIMIT, S, 2, 1, -1, 10]], np.int64)
     # 9 finds no free slot; 7 is known although rested by the first call; 10 trades with 8.
-    assert K.process_messages(book, second, events) == (0, 1, 1, 1)
+    assert process_messages(book, second, events) == (0, 1, 1, 1)
     assert book[K.H_N_ACTIVE] == 0 and (book[K.H_SUBMITTED], book[K.H_CANCELLED]) == (4, 2)
