@@ -43,8 +43,9 @@ class Config:
     """Configuration of the market study.
 
     Attributes:
-        population: one trader spec per seat (on the command line each value may hold several comma-separated specs) (``marketgames.traders.make_trader`` specs, e.g.
-            ``"trend(window=3,threshold=1)"``); the market has ``len(population)`` players.
+        population: one trader spec per seat (``marketgames.traders.make_trader`` specs, e.g.
+            ``"trend(window=3,threshold=1)"``; on the command line a value may hold several, comma-separated); the
+            market has ``len(population)`` players.
         market: overrides of the market parameters (:class:`marketgames.market.config.MarketConfig`), as a game
             string (``"python_lob_market(price_levels=61)"`` or ``"price_levels=61,shock_prob=0.3"``) or a dict;
             ``players`` and ``steps`` are set by ``population`` and ``steps``.

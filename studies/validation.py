@@ -32,12 +32,12 @@ from solvers.equilibrium.meta_solvers import nash_meta_solver
 from solvers.exploitability import (GameTree, TablePolicy, build_tree, nash_conv, policy_table,
                                     policy_values, uniform_table)
 from solvers.learners import PSRO, XFP
-from studies import exploitability
 from studies import validation_plots as plots
 from studies.cli import run_cli
-from studies.exploitability_approximate import stop_note
+from studies.solver_runs import run_solver as run_exact, stop_note
 from studies.report import ReportWriter, default_run_dir
-from studies.validate import check_bool, check_choices, check_game, check_int, check_number, check_optional_str, check_seed
+from studies.validate import (check_bool, check_choices, check_game, check_int, check_number, check_optional_str,
+                              check_seed)
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ class Config:
         max_seconds: an optional guard on the solver time per game and solver, in seconds (``None``: none). The
             budget is the iteration counts, so the same seed gives the same numbers on any machine; a run the guard
             stops (after the iteration that crosses it) is reported as "stopped by time limit after N iterations".
-        seed: the one seed (a non-negative integer); only PSRO's Nash meta-solver uses it (perturbations and random starts of
-            Lemke-Howson / support enumeration on general-sum meta-games); both solvers are otherwise deterministic.
+        seed: the one seed (a non-negative integer); only PSRO's Nash meta-solver uses it (perturbations and random
+            starts of Lemke-Howson / support enumeration on general-sum meta-games); both solvers are otherwise
+            deterministic.
         out: report folder (default ``reports/validation-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
         quick: a smoke-sized run (at most 12 PSRO / 30 XFP iterations, 4 PSRO iterations on games of 3+ players);
@@ -176,10 +177,10 @@ def make_solver(name: str, tree: GameTree, seed: int) -> PSRO | XFP:
 
 def run_solver(solver: PSRO | XFP, *, iterations: int, max_seconds: float | None = None, progress: bool = False,
                label: str = "") -> dict[str, Any]:
-    """The exploitability study's loop (:func:`studies.exploitability.run_solver`: exact NashConv of the average /
-    meta policy after every iteration, against iterations and step time), plus what the checks need."""
+    """The solver studies' loop (:func:`studies.solver_runs.run_solver`: exact NashConv of the average / meta policy
+    after every iteration, against iterations and step time), plus what the checks need."""
     tree = solver.tree
-    run = exploitability.run_solver(solver, iterations=iterations, max_seconds=max_seconds, progress=progress,
+    run = run_exact(solver, iterations=iterations, max_seconds=max_seconds, progress=progress,
                                     label=label)
     table = policy_table(tree, solver.policy())
     curve = [float(x) for x in run["nash_conv"]]
