@@ -16,8 +16,8 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Sequence
@@ -75,6 +75,18 @@ def check_out_dir(out_dir: str | Path, *, overwrite: bool) -> Path:
         raise ReportFolderError(f"out={str(out)!r} is not allowed: cannot create a folder in {str(parent)!r} "
                                 "(not writable)")
     return out
+
+
+def _fresh_folder(parent: Path, prefix: str) -> Path:
+    """A new folder ``parent/<prefix><random>``, created with the usual permissions (``tempfile.mkdtemp`` makes
+    them private, which the renamed report would keep)."""
+    while True:
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -136,7 +148,7 @@ class ReportWriter:
         parent = self.out_dir.absolute().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self._tmp: Path | None = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.partial-", dir=parent))
+            self._tmp: Path | None = _fresh_folder(parent, f".{self.out_dir.name}.partial-")
         except OSError as exc:
             raise ReportFolderError(f"out={str(self.out_dir)!r} is not allowed: cannot create a folder in "
                                     f"{str(parent)!r} ({exc.strerror or exc})") from exc
@@ -233,7 +245,7 @@ class ReportWriter:
         old: Path | None = None
         if out.is_dir():
             if any(out.iterdir()):
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.absolute().parent))
+                old = _fresh_folder(out.absolute().parent, f".{out.name}.old-")
                 out.rename(old / out.name)
             else:
                 out.rmdir()
