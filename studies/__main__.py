@@ -13,16 +13,26 @@ STUDIES = {
 }
 
 
+def listing() -> str:
+    """The usage line and one line per study."""
+    lines = ["usage: python -m studies NAME [options]   (python -m studies NAME --help: the study's options)", "",
+             "studies:"]
+    lines += [f"  {name:<15} {text}" for name, text in STUDIES.items()]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the study named by ``argv[0]``; with no name, list the studies and return 2 (``--help``: 0)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        lines = ["usage: python -m studies NAME [options]", "", "studies:"]
-        lines += [f"  {name:<15} {text}" for name, text in STUDIES.items()]
-        sys.stdout.write("\n".join(lines) + "\n")
+    if not argv:
+        sys.stderr.write(listing() + "\nerror: name a study\n")
+        return 2
+    if argv[0] in ("-h", "--help"):
+        sys.stdout.write(listing())
         return 0
     name = argv[0]
     if name not in STUDIES:
-        sys.stderr.write(f"unknown study {name!r}; choose one of {sorted(STUDIES)}\n")
+        sys.stderr.write(f"python -m studies: error: unknown study {name!r}; choose one of {sorted(STUDIES)}\n")
         return 2
     module = importlib.import_module(f"studies.{name}")
     return int(module.cli(argv[1:]) or 0)

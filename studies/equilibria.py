@@ -28,15 +28,16 @@ import pyspiel
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market.payoffs import BatchedMarketSimulator
-from marketgames.traders import make_trader
+from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
                                  pareto_equilibria, pareto_pure, response_graph, sink_components, support)
 from marketgames.market import MarketConfig
 from studies import equilibria_plots as plots
-from studies.cli import run_study, study_parser
-from studies.market import QUALITY_ROWS, market_quality, parse_market_overrides, parse_population, run_episode
+from studies.cli import run_cli
+from studies.market_run import QUALITY_ROWS, market_quality, parse_market_overrides, parse_population, run_episode
 from studies.report import ReportWriter, default_run_dir
+from studies.validate import check_bool, check_choice, check_int, check_number, check_optional_str, check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class Config:
     """Configuration of the equilibria study.
 
     Attributes:
-        population: the strategy set shared by every seat: trader specs (``marketgames.traders.make_trader``).
+        population: the strategy set shared by every seat: trader specs (``marketgames.traders.make_trader``; on
+            the command line each value may hold several comma-separated specs).
         players: seats in the market (the game is symmetric: cells are multisets of strategies).
         market: market parameter overrides, as in the market study (``"price_levels=61,shock_prob=0.3"``).
         steps: rounds per episode.
@@ -96,22 +98,29 @@ class Config:
                                    samples=min(self.samples, 8), quality_episodes=min(self.quality_episodes, 6),
                                    bootstrap=min(self.bootstrap, 10), target_half_width=None)
 
-    def validate(self) -> None:
-        checks = [("players", self.players, 2), ("steps", self.steps, 1), ("samples", self.samples, 2),
-                  ("max_samples", self.max_samples, self.samples), ("quality_episodes", self.quality_episodes, 1),
-                  ("bootstrap", self.bootstrap, 1), ("workers", self.workers, 1)]
-        for name, value, low in checks:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}={value!r} is not allowed: expected an integer >= {low}")
-        if self.simulator not in SIMULATORS:
-            raise ValueError(f"simulator={self.simulator!r} is not allowed: expected one of {list(SIMULATORS)}")
-        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
-                                            or self.batch_size < 1):
-            raise ValueError(f"batch_size={self.batch_size!r} is not allowed: expected an integer >= 1 or None")
-        if len(self.population) < 2:
-            raise ValueError(f"population={self.population!r} is not allowed: needs at least 2 strategies")
-        if self.target_half_width is not None and not self.target_half_width > 0:
-            raise ValueError(f"target_half_width={self.target_half_width!r} is not allowed: expected > 0 or None")
+    def __post_init__(self) -> None:
+        self.population = tuple(self.population)
+        for name, low in (("players", 2), ("steps", 1), ("samples", 2), ("quality_episodes", 1), ("bootstrap", 1),
+                          ("workers", 1)):
+            check_int(name, getattr(self, name), low)
+        check_int("max_samples", self.max_samples, self.samples if isinstance(self.samples, int) else 2)
+        check_int("batch_size", self.batch_size, 1, none=True)
+        check_number("target_half_width", self.target_half_width, low=0.0, strict_low=True, none=True)
+        check_choice("simulator", self.simulator, SIMULATORS)
+        check_seed("seed", self.seed)
+        check_optional_str("out", self.out)
+        for name in ("overwrite", "quick", "progress"):
+            check_bool(name, getattr(self, name))
+        if len(self.population) < 2 or not all(isinstance(p, str) for p in self.population):
+            raise ValueError(f"population={self.population!r} is not allowed: expected at least 2 trader specs")
+        for spec in self.population:
+            parse_spec(spec)
+        try:
+            MarketConfig(players=self.players, steps=self.steps, **parse_market_overrides(self.market))
+        except ValueError as exc:
+            message = str(exc)
+            raise ValueError(message if message.startswith("market=") else
+                             f"market={self.market!r} is not allowed: {message}") from exc
 
 
 # ---------------------------------------------------------------------------------------------------- analysis
@@ -173,14 +182,20 @@ def analyse(payoffs: np.ndarray, standard_errors: np.ndarray, names: Sequence[st
 def main(config: Config) -> dict[str, Any]:
     """Run the study and write its report; returns the results (also in ``results.json``)."""
     eff = config.effective()
-    eff.validate()
     mc = MarketConfig(players=eff.players, steps=eff.steps, **parse_market_overrides(eff.market))
     game = pyspiel.load_game(mc.game_string())
     traders = [make_trader(spec, game) for spec in eff.population]
     names = [t.spec for t in traders]
     short = [f"S{k}" for k in range(len(traders))]
     out = Path(eff.out) if eff.out is not None else default_run_dir(STUDY, eff.seed)
-    writer = ReportWriter(out, "Equilibria of rule-based traders in python_lob_market", overwrite=eff.overwrite)
+    with ReportWriter(out, "Equilibria of rule-based traders in python_lob_market", overwrite=eff.overwrite) as writer:
+        results = _run(eff, mc, game, traders, names, short, writer)
+    results["out"] = str(out)
+    return results
+
+
+def _run(eff: Config, mc: MarketConfig, game: Any, traders: Sequence[Any], names: list[str], short: list[str],
+         writer: ReportWriter) -> dict[str, Any]:
     root = np.random.SeedSequence(eff.seed)
     payoff_seed, boot_seed, quality_seed = root.spawn(3)
 
@@ -215,7 +230,6 @@ def main(config: Config) -> dict[str, Any]:
     }
     _write_report(writer, eff, results, analysis, egame, short, estimation_time, elapsed)
     writer.write(results)
-    results["out"] = str(out)
     return results
 
 
@@ -264,23 +278,7 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], an
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    default = Config()
-    parser = study_parser(STUDY, __doc__, seed=default.seed)
-    parser.add_argument("--players", type=int, default=default.players)
-    parser.add_argument("--steps", type=int, default=default.steps)
-    parser.add_argument("--samples", type=int, default=default.samples)
-    parser.add_argument("--target-half-width", type=float, default=None)
-    parser.add_argument("--workers", type=int, default=default.workers)
-    parser.add_argument("--simulator", choices=SIMULATORS, default=default.simulator,
-                        help="batched engine (default) or the OpenSpiel loop")
-    parser.add_argument("--population", nargs="+", default=None, metavar="SPEC")
-    parser.add_argument("--market", default="", help="market overrides, e.g. 'price_levels=61,shock_prob=0.3'")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    config = Config(population=parse_population(args.population) if args.population else default.population,
-                    players=args.players, market=args.market, steps=args.steps, samples=args.samples,
-                    target_half_width=args.target_half_width, workers=args.workers, simulator=args.simulator,
-                    seed=args.seed, out=args.out, overwrite=args.overwrite, quick=args.quick)
-    return run_study(main, config)
+    return run_cli(STUDY, __doc__, Config, main, argv, converters={"population": parse_population})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -23,18 +22,18 @@ import pyspiel
 from tqdm.auto import tqdm
 
 import marketgames  # noqa: F401  (registers python_lob_market)
-from marketgames.market import rules as R
 from marketgames.market.config import MarketConfig
-from marketgames.traders import ObservationLayout, RuleTrader, make_trader, parse_spec, split_top_level
+from marketgames.traders import RuleTrader, make_trader, parse_spec
 
 from . import market_plots
-from .cli import run_study, study_parser
+from .cli import run_cli
+from .market_run import QUALITY_ROWS, market_quality, parse_market_overrides, parse_population, run_episode
 from .report import ReportWriter, default_run_dir
+from .validate import check_bool, check_int, check_optional_str, check_seed
 
 logger = logging.getLogger(__name__)
 
 STUDY = "market"
-GAME = "python_lob_market"
 QUICK_EPISODES = 20
 QUICK_STEPS = 40
 
@@ -45,7 +44,8 @@ class Config:
 
     Attributes:
         population: one trader spec per seat (``marketgames.traders.make_trader`` specs, e.g.
-            ``"trend(window=3,threshold=1)"``); the market has ``len(population)`` players.
+            ``"trend(window=3,threshold=1)"``; on the command line a value may hold several, comma-separated); the
+            market has ``len(population)`` players.
         market: overrides of the market parameters (:class:`marketgames.market.config.MarketConfig`), as a game
             string (``"python_lob_market(price_levels=61)"`` or ``"price_levels=61,shock_prob=0.3"``) or a dict;
             ``players`` and ``steps`` are set by ``population`` and ``steps``.
@@ -71,6 +71,22 @@ class Config:
     example_episode: int = 0
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        self.population = tuple(self.population)
+        check_int("episodes", self.episodes, 1)
+        check_int("steps", self.steps, 1)
+        check_seed("seed", self.seed)
+        check_optional_str("out", self.out)
+        for name in ("overwrite", "quick", "progress"):
+            check_bool(name, getattr(self, name))
+        if len(self.population) < 2 or not all(isinstance(p, str) for p in self.population):
+            raise ValueError(f"population={self.population!r} is not allowed: expected at least 2 trader specs "
+                             "(the market needs at least 2 traders)")
+        for spec in self.population:
+            parse_spec(spec)
+        check_int("example_episode", self.example_episode, 0, self.episodes - 1)
+        market_config(self)  # the market parameters, checked by MarketConfig
+
     def effective(self) -> "Config":
         """This config with ``quick`` applied."""
         if not self.quick:
@@ -80,40 +96,13 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------------- setup
-def parse_market_overrides(market: str | Mapping[str, Any]) -> dict[str, Any]:
-    """Market parameter overrides from a game string (``"python_lob_market(price_levels=61)"`` or
-    ``"price_levels=61,shock_prob=0.3"``) or a dict; ``players`` and ``steps`` belong to the study, not here."""
-    overrides: dict[str, Any]
-    if isinstance(market, Mapping):
-        overrides = dict(market)
-    elif isinstance(market, str):
-        text = market.strip()
-        if not text:
-            overrides = {}
-        else:
-            name, overrides = parse_spec(text if "(" in text else f"{GAME}({text})")
-            if name != GAME:
-                raise ValueError(f"market={market!r} is not allowed: expected overrides of "
-                                 f"{GAME}, not game {name!r}")
-    else:
-        raise TypeError(f"market={market!r} is not allowed: expected a game string or a dict")
-    for key in ("players", "steps"):
-        if key in overrides:
-            raise ValueError(f"market={market!r} is not allowed: {key} is set by the study, not by market")
-    return overrides
-
-
 def market_config(config: Config) -> MarketConfig:
     """The :class:`MarketConfig` of the study: ``config.market`` overrides with players and steps filled in."""
     overrides = parse_market_overrides(config.market)
-    if not isinstance(config.episodes, int) or config.episodes < 1:
-        raise ValueError(f"episodes={config.episodes!r} is not allowed: expected an integer >= 1")
-    if len(config.population) < 2:
-        raise ValueError(f"population={config.population!r} is not allowed: the market needs at least 2 traders")
-    if not 0 <= config.example_episode < config.episodes:
-        raise ValueError(f"example_episode={config.example_episode!r} is not allowed: expected an episode in "
-                         f"[0, {config.episodes - 1}]")
-    return MarketConfig(players=len(config.population), steps=config.steps, **overrides)
+    try:
+        return MarketConfig(players=len(config.population), steps=config.steps, **overrides)
+    except ValueError as exc:
+        raise ValueError(f"market={config.market!r} is not allowed: {exc}") from exc
 
 
 def seat_labels(traders: Sequence[RuleTrader]) -> list[str]:
@@ -122,60 +111,6 @@ def seat_labels(traders: Sequence[RuleTrader]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------- simulation
-def _draw(probs: Sequence[float] | np.ndarray, u: float) -> int:
-    """Inverse CDF: the outcome ``k`` with ``cdf[k-1] <= u * total < cdf[k]`` (never one of probability 0)."""
-    cdf = np.cumsum(probs)
-    return int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1))
-
-
-def run_episode(game: Any, traders: Sequence[RuleTrader], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Play one episode; per round (after the players act): prices, book, volume and each seat's wealth change.
-
-    Per round ``t`` the draws are, in order: one uniform for the fundamental, one for the background flow, one per
-    seat for its action.
-    """
-    mc: MarketConfig = game.config
-    n, T = mc.players, mc.steps
-    layout = ObservationLayout(mc)
-    P = game.params_vector
-    acc = int(P[R.P_OFF_PLAYERS])
-    rec = {k: np.full(T, np.nan) for k in ("price", "fundamental", "bid", "ask", "spread", "depth", "volume")}
-    rec["round_pnl"] = np.zeros((T, n))
-    state = game.new_initial_state()
-    prev_wealth = np.zeros(n)
-    prev_volume = 0
-    t = 0
-    while not state.is_terminal():
-        if state.is_chance_node():
-            outcomes, probs = zip(*state.chance_outcomes())
-            state.apply_action(int(outcomes[_draw(probs, rng.random())]))
-            continue
-        u = rng.random(n)
-        actions = [_draw(trader.probabilities(state.observation_ints(p)[None])[0], u[p])
-                   for p, trader in enumerate(traders)]
-        state.apply_actions(actions)
-        obs = state.observation_ints(0)[None]  # only its public (book) fields are read
-        has_bid, has_ask = layout.has_bid(obs)[0], layout.has_ask(obs)[0]
-        rec["price"][t] = layout.mid2(obs)[0] / 2.0
-        rec["fundamental"][t] = state.fundamental
-        rec["bid"][t] = layout.best_bid(obs)[0] if has_bid else np.nan
-        rec["ask"][t] = layout.best_ask(obs)[0] if has_ask else np.nan
-        rec["spread"][t] = layout.spread(obs)[0] if has_bid and has_ask else np.nan
-        rec["depth"][t] = layout.top_depth(obs)[0]
-        buf = state.market_buffer
-        rec["volume"][t] = buf[R.M_VOLUME] - prev_volume
-        prev_volume = int(buf[R.M_VOLUME])
-        wealth = np.asarray(state.returns())
-        rec["round_pnl"][t] = wealth - prev_wealth
-        prev_wealth = wealth
-        t += 1
-    rec["pnl"] = np.asarray(state.returns())
-    buf = state.market_buffer
-    rec["lots"] = np.array([buf[acc + R.A_WIDTH * p + R.A_VOLUME] for p in range(n)], dtype=np.float64)
-    rec["inventory"] = np.array([state.account(p)[1] for p in range(n)], dtype=np.float64)
-    return rec
-
-
 def simulate(game: Any, traders: Sequence[RuleTrader], *, episodes: int, seed: int,
              progress: bool = False) -> dict[str, np.ndarray]:
     """``episodes`` episodes, episode ``i`` seeded by ``SeedSequence(seed).spawn(episodes)[i]``; stacked records."""
@@ -212,47 +147,6 @@ def trader_stats(sim: dict[str, np.ndarray], labels: Sequence[str], specs: Seque
     return out
 
 
-def market_quality(sim: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Market-quality measures; each is computed per episode, then averaged (``*_sem``: its standard error)."""
-    def summary(per_episode: np.ndarray) -> tuple[float, float]:
-        x = per_episode[np.isfinite(per_episode)]
-        if x.size == 0:
-            return float("nan"), float("nan")
-        sem = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
-        return float(x.mean()), sem
-
-    price, fund = sim["price"], sim["fundamental"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # episodes without a two-sided book: NaN spread
-        measures = {
-            "volatility": (np.diff(price, axis=1).std(axis=1, ddof=1) if price.shape[1] > 2
-                           else np.full(price.shape[0], np.nan)),
-            "efficiency_abs_error": np.abs(price - fund).mean(1),
-            "price_bias": (price - fund).mean(1),
-            "spread": np.nanmean(sim["spread"], axis=1),
-            "one_sided_share": np.isnan(sim["spread"]).mean(1),
-            "top_depth": sim["depth"].mean(1),
-            "volume_per_round": sim["volume"].mean(1),
-            "volume_per_episode": sim["volume"].sum(1),
-        }
-    out: dict[str, Any] = {}
-    for name, values in measures.items():
-        out[name], out[f"{name}_sem"] = summary(values)
-    return out
-
-
-QUALITY_ROWS = [
-    ("volatility", "volatility: std of per-round price changes (ticks)"),
-    ("efficiency_abs_error", "price efficiency: mean abs(price - fundamental) (ticks)"),
-    ("price_bias", "mean price - fundamental (ticks)"),
-    ("spread", "mean spread when both sides quoted (ticks)"),
-    ("one_sided_share", "share of rounds with a one-sided book"),
-    ("top_depth", "mean depth at best bid + best ask (lots)"),
-    ("volume_per_round", "volume per round (lots)"),
-    ("volume_per_episode", "volume per episode (lots)"),
-]
-
-
 # ---------------------------------------------------------------------------------------------------- main
 def main(config: Config) -> dict[str, Any]:
     """Run the study and write its report; returns the results (also in ``results.json``)."""
@@ -263,8 +157,14 @@ def main(config: Config) -> dict[str, Any]:
     specs = [t.spec for t in traders]
     labels = seat_labels(traders)
     out = Path(eff.out) if eff.out is not None else default_run_dir(STUDY, eff.seed)
-    writer = ReportWriter(out, "Market study: rule-based traders in python_lob_market", overwrite=eff.overwrite)
+    with ReportWriter(out, "Market study: rule-based traders in python_lob_market", overwrite=eff.overwrite) as writer:
+        results = _run(eff, mc, game, traders, specs, labels, writer)
+    results["out"] = str(out)
+    return results
 
+
+def _run(eff: Config, mc: MarketConfig, game: Any, traders: Sequence[RuleTrader], specs: list[str],
+         labels: list[str], writer: ReportWriter) -> dict[str, Any]:
     start = time.perf_counter()
     sim = simulate(game, traders, episodes=eff.episodes, seed=eff.seed, progress=eff.progress)
     elapsed = time.perf_counter() - start
@@ -292,7 +192,6 @@ def main(config: Config) -> dict[str, Any]:
     }
     _write_report(writer, eff, mc, results, sim, labels, elapsed)
     writer.write(results)
-    results["out"] = str(out)
     return results
 
 
@@ -336,25 +235,9 @@ def _write_report(writer: ReportWriter, eff: Config, mc: MarketConfig, results: 
     market_plots.volume_figure(writer, sim, labels)
 
 
-def parse_population(items: Sequence[str]) -> tuple[str, ...]:
-    """Specs from the command line: each item may hold several comma-separated specs."""
-    return tuple(spec for item in items for spec in split_top_level(item))
-
-
 def cli(argv: Sequence[str] | None = None) -> int:
-    default = Config()
-    parser = study_parser("market", __doc__, seed=default.seed,
-                          quick_help=f"at most {QUICK_EPISODES} episodes of {QUICK_STEPS} rounds")
-    parser.add_argument("--episodes", type=int, default=default.episodes)
-    parser.add_argument("--steps", type=int, default=default.steps)
-    parser.add_argument("--population", nargs="+", default=None, metavar="SPEC",
-                        help="trader specs, one per seat, e.g. market_maker 'trend(window=3)' noise")
-    parser.add_argument("--market", default="", help="market overrides, e.g. 'price_levels=61,shock_prob=0.3'")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    config = Config(population=parse_population(args.population) if args.population else default.population,
-                    market=args.market, episodes=args.episodes, steps=args.steps, seed=args.seed, out=args.out,
-                    overwrite=args.overwrite, quick=args.quick)
-    return run_study(main, config)
+    return run_cli(STUDY, __doc__, Config, main, argv, converters={"population": parse_population})
+
 
 if __name__ == "__main__":
     raise SystemExit(cli())

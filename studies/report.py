@@ -1,7 +1,10 @@
 """Report folders: Markdown, a self-contained HTML page, PNG plots and a JSON of results.
 
-A report never silently overwrites an earlier one: :class:`ReportWriter` refuses an existing, non-empty folder
-unless ``overwrite=True``.
+A report appears complete or not at all: :class:`ReportWriter` builds it in a hidden temporary folder beside the
+target and renames it into place only in :meth:`ReportWriter.write`; an exception or Ctrl-C before that removes the
+temporary folder and leaves the target as it was. It never silently overwrites an earlier report (an existing,
+non-empty folder is refused unless ``overwrite=True``) and never replaces a folder that is not one of its reports
+(marked by the file :data:`MARKER`).
 """
 from __future__ import annotations
 
@@ -11,16 +14,85 @@ import datetime as _dt
 import html
 import json
 import math
+import os
 import re
+import secrets
 import shutil
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Sequence
 
 import numpy as np
 
 
-class ReportExistsError(FileExistsError):
+#: The file that marks a folder as a report of ours (holds the title); only such folders are ever replaced.
+MARKER = ".marketgames-report"
+#: What a report written before :data:`MARKER` existed holds: such a folder is recognised as ours too.
+_LEGACY_REQUIRED = {"report.md", "results.json"}
+_LEGACY_SUFFIXES = {".md", ".html", ".json", ".png"}
+
+
+class ReportFolderError(ValueError):
+    """The report folder cannot be used: it cannot be created or written, or it is not a report of ours."""
+
+
+class ReportExistsError(FileExistsError, ReportFolderError):
     """The report folder exists and is not empty, and overwriting was not asked for."""
+
+
+def is_report(folder: str | Path) -> bool:
+    """Whether ``folder`` is a report written by :class:`ReportWriter` (so ``overwrite`` may replace it)."""
+    folder = Path(folder)
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    if (folder / MARKER).is_file():
+        return True
+    entries = list(folder.iterdir())
+    names = {e.name for e in entries}
+    return _LEGACY_REQUIRED <= names and all(e.is_file() and e.suffix in _LEGACY_SUFFIXES for e in entries)
+
+
+def check_out_dir(out_dir: str | Path, *, overwrite: bool) -> Path:
+    """Check that a report may be written to ``out_dir`` without touching anything; returns it as a Path.
+
+    Raises :class:`ReportExistsError` for a non-empty folder without ``overwrite``, and :class:`ReportFolderError`
+    for a file, a folder that is not a report of ours, or a place where no folder can be created.
+    """
+    out = Path(out_dir)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ReportFolderError(f"out={str(out)!r} is not allowed: it exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ReportExistsError(
+                f"out={str(out)!r} exists and is not empty; choose another folder or pass overwrite=True "
+                "(--overwrite) to replace it")
+        if not is_report(out):
+            raise ReportFolderError(
+                f"out={str(out)!r} is not allowed with overwrite: {str(out.resolve())!r} is not a report folder "
+                f"written by the studies (no {MARKER} file), so it is never deleted; choose another folder")
+    parent = _existing_ancestor(out.absolute().parent)
+    if not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+        raise ReportFolderError(f"out={str(out)!r} is not allowed: cannot create a folder in {str(parent)!r} "
+                                "(not writable)")
+    return out
+
+
+def _fresh_folder(parent: Path, prefix: str) -> Path:
+    """A new folder ``parent/<prefix><random>``, created with the usual permissions (``tempfile.mkdtemp`` makes
+    them private, which the renamed report would keep)."""
+    while True:
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def default_run_dir(study: str, seed: int, root: str | Path = "reports") -> Path:
@@ -60,24 +132,49 @@ def _format_cell(value: Any, precision: int) -> str:
 class ReportWriter:
     """Collects sections, tables and figures, then writes ``report.md``, ``report.html`` and ``results.json``.
 
+    Everything goes to a temporary folder beside ``out_dir``; :meth:`write` renames it into place when complete
+    (an earlier report there is removed only after the new one is in place). Use it as a context manager, or call
+    :meth:`discard` on failure, so an interrupted run leaves no temporary folder and the target untouched.
+
     Args:
         out_dir: the report folder.
         title: the report's heading.
-        overwrite: replace an existing non-empty folder instead of refusing.
+        overwrite: replace an existing report folder of ours instead of refusing.
     """
 
     def __init__(self, out_dir: str | Path, title: str, *, overwrite: bool = False) -> None:
-        self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and any(self.out_dir.iterdir()):
-            if not overwrite:
-                raise ReportExistsError(
-                    f"out_dir={str(self.out_dir)!r} exists and is not empty; choose another folder or pass "
-                    "overwrite=True (--overwrite) to replace it")
-            shutil.rmtree(self.out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = check_out_dir(out_dir, overwrite=overwrite)
+        self.overwrite = overwrite
+        parent = self.out_dir.absolute().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._tmp: Path | None = _fresh_folder(parent, f".{self.out_dir.name}.partial-")
+        except OSError as exc:
+            raise ReportFolderError(f"out={str(self.out_dir)!r} is not allowed: cannot create a folder in "
+                                    f"{str(parent)!r} ({exc.strerror or exc})") from exc
         self.title = title
         self._md: list[str] = [f"# {title}", ""]
         self._html: list[str] = []
+
+    @property
+    def folder(self) -> Path:
+        """Where files go until :meth:`write`: the temporary folder."""
+        if self._tmp is None:
+            raise RuntimeError("the report was already written or discarded")
+        return self._tmp
+
+    def discard(self) -> None:
+        """Remove the temporary folder (nothing was written to ``out_dir``); safe to call twice."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> "ReportWriter":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.discard()  # after write() there is nothing left to discard
 
     def text(self, markdown: str) -> None:
         """A paragraph (plain text; Markdown emphasis is kept as is in the HTML)."""
@@ -107,11 +204,13 @@ class ReportWriter:
         """Save a matplotlib figure as ``<name>.png``, link it from Markdown and embed it in the HTML."""
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise ValueError(f"name={name!r}: use letters, digits, '_', '-', '.' only")
-        path = self.out_dir / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        path = self.folder / f"{name}.png"
         import matplotlib.pyplot as plt
 
-        plt.close(fig)
+        try:
+            fig.savefig(path, dpi=110, bbox_inches="tight")
+        finally:
+            plt.close(fig)
         self._md += [f"![{caption or name}]({path.name})", ""]
         if caption:
             self._md += [f"*{caption}*", ""]
@@ -122,14 +221,40 @@ class ReportWriter:
         return path
 
     def write(self, results: dict[str, Any]) -> Path:
-        """Write ``report.md``, ``report.html`` and ``results.json``; returns the folder."""
-        (self.out_dir / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False))
-        (self.out_dir / "report.md").write_text("\n".join(self._md))
+        """Write ``report.md``, ``report.html`` and ``results.json``, then move the report into ``out_dir``;
+        returns ``out_dir``."""
+        tmp = self.folder
+        (tmp / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False))
+        (tmp / "report.md").write_text("\n".join(self._md))
         style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
                  "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
                  "text-align:right}th{background:#eee}img{max-width:100%}caption{font-style:italic}")
         page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
                 f"<style>{style}</style></head><body><h1>{html.escape(self.title)}</h1>"
                 + "\n".join(self._html) + "</body></html>")
-        (self.out_dir / "report.html").write_text(page)
+        (tmp / "report.html").write_text(page)
+        (tmp / MARKER).write_text(json.dumps({"title": self.title}) + "\n")
+        self._swap_in(tmp)
+        self._tmp = None
         return self.out_dir
+
+    def _swap_in(self, tmp: Path) -> None:
+        """Rename ``tmp`` to ``out_dir``; an earlier report there is moved aside first and deleted only after."""
+        out = self.out_dir
+        check_out_dir(out, overwrite=self.overwrite)  # the folder may have changed during the run
+        old: Path | None = None
+        if out.is_dir():
+            if any(out.iterdir()):
+                old = _fresh_folder(out.absolute().parent, f".{out.name}.old-")
+                out.rename(old / out.name)
+            else:
+                out.rmdir()
+        try:
+            tmp.rename(out)
+        except BaseException:
+            if old is not None:  # put the earlier report back
+                (old / out.name).rename(out)
+                old.rmdir()
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

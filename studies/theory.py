@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expecte
                                  sink_components, welfare_table)
 from solvers.equilibrium.games import (TEXTBOOK_GAMES, battle_of_the_sexes, matching_pennies, prisoners_dilemma,
                                        rock_paper_scissors, shapley_game, stag_hunt)
-from studies.cli import run_study, study_parser
+from studies.cli import run_cli
 from studies.report import ReportWriter, default_run_dir
+from studies.validate import check_bool, check_int, check_number, check_optional_str, check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Config:
         noise_se: standard error of the payoff noise in the bootstrap.
         out: report folder (default ``reports/theory-seed<seed>-<timestamp>``).
         overwrite: replace an existing report folder.
+        quick: a tiny budget, for a quick look (a few seconds).
     """
 
     seed: int = 0
@@ -55,7 +58,6 @@ class Config:
     noise_se: float = 0.5
     out: str | None = None
     overwrite: bool = False
-
     quick: bool = False
 
     def effective(self) -> "Config":
@@ -66,15 +68,15 @@ class Config:
                                    rd_dt=max(self.rd_dt, 0.02), rd_starts=min(self.rd_starts, 2),
                                    bootstrap_replicates=min(self.bootstrap_replicates, 10))
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         for name in ("fp_iterations", "rd_steps", "rd_starts", "bootstrap_replicates"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} is not allowed: expected an integer >= 1")
+            check_int(name, getattr(self, name), 1)
         for name in ("rd_dt", "noise_se"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name}={value!r} is not allowed: expected a positive number")
+            check_number(name, getattr(self, name), low=0.0, strict_low=True, high=math.inf)
+        check_seed("seed", self.seed)
+        check_optional_str("out", self.out)
+        check_bool("overwrite", self.overwrite)
+        check_bool("quick", self.quick)
 
 
 def _fmt(profile) -> str:
@@ -247,10 +249,15 @@ def section_bootstrap(rep: ReportWriter, cfg: Config) -> dict:
 
 def main(config: Config) -> dict:
     """Run the study, write the report, return the results (also in ``results.json``)."""
-    config.validate()
     config = config.effective()
     out = Path(config.out) if config.out else default_run_dir("theory", config.seed)
-    rep = ReportWriter(out, "Textbook games: Nash, Pareto and learning dynamics", overwrite=config.overwrite)
+    with ReportWriter(out, "Textbook games: Nash, Pareto and learning dynamics", overwrite=config.overwrite) as rep:
+        results = _run(config, rep)
+    results["out"] = str(out)
+    return results
+
+
+def _run(config: Config, rep: ReportWriter) -> dict[str, Any]:
     rng = np.random.default_rng(np.random.SeedSequence(config.seed))
     rep.text(f"Config: {dataclasses.asdict(config)}")
     results: dict[str, Any] = {"config": dataclasses.asdict(config)}
@@ -262,14 +269,12 @@ def main(config: Config) -> dict:
     results["expected_payoffs_bos_mixed"] = expected_payoffs(
         battle_of_the_sexes(), [np.array([0.6, 0.4]), np.array([0.4, 0.6])])
     rep.write(results)
-    results["out"] = str(out)
     return results
 
 
 def cli(argv: list[str] | None = None) -> int:
-    parser = study_parser("theory", __doc__, quick_help="a tiny budget, for a quick look")
-    args = parser.parse_args(argv)
-    return run_study(main, Config(seed=args.seed, out=args.out, overwrite=args.overwrite, quick=args.quick))
+    return run_cli("theory", __doc__, Config, main, argv)
+
 
 if __name__ == "__main__":
     raise SystemExit(cli())

@@ -9,8 +9,8 @@ solver's wall time (evaluation not counted). A table of checks compares the resu
 game value -1/18 (Kuhn 1950), NashConv targets, OpenSpiel's own XFP (``fictitious_play.XFPSolver``) and the
 reference figures of ``docs/dependencies.md``.
 
-Run: ``python -m studies validation [--games G ...] [--solvers S ...] [--iterations N] [--time-budget SEC]
-[--seed N] [--out DIR] [--overwrite] [--quick]``.
+Run: ``python -m studies validation [--games G ...] [--solvers S ...] [--iterations N] [--seed N] [--out DIR]
+[--overwrite] [--quick]`` (``--help``: every option).
 """
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ from solvers.equilibrium.meta_solvers import nash_meta_solver
 from solvers.exploitability import (GameTree, TablePolicy, build_tree, nash_conv, policy_table,
                                     policy_values, uniform_table)
 from solvers.learners import PSRO, XFP
-from studies import exploitability
 from studies import validation_plots as plots
-from studies.cli import run_study, study_parser
+from studies.cli import run_cli
+from studies.solver_runs import run_solver as run_exact, stop_note
 from studies.report import ReportWriter, default_run_dir
+from studies.validate import (check_bool, check_choices, check_game, check_int, check_number, check_optional_str,
+                              check_seed)
 
 logger = logging.getLogger(__name__)
 
@@ -44,20 +46,21 @@ SOLVERS = ("psro_nash", "xfp")
 KUHN, KUHN3, LEDUC, TINY = "kuhn_poker", "kuhn_poker(players=3)", "leduc_poker", marketgames.TINY_GAME
 GAMES = (KUHN, KUHN3, LEDUC, TINY)
 
-#: Iterations of each solver on each game (``"default"``: any other game). Tuned so the whole run takes ~2 min on
-#: 2 cores: XFP on Kuhn needs ~1,900 iterations to get below NashConv 0.01; PSRO on 3-player Kuhn reaches an exact
-#: equilibrium at iteration 10 (its 3-player meta-game Nash takes up to ~10 s a step).
+#: Iterations of each solver on each game (``"default"``: any other game): the budget, whatever the machine's speed.
+#: Chosen so the whole run costs about what the earlier 60-s-per-run wall-clock budget did (~2 min on 2 idle cores):
+#: XFP on Kuhn needs ~1,900 iterations to get below NashConv 0.01; PSRO on 3-player Kuhn reaches an exact equilibrium
+#: at iteration 10 (its 3-player meta-game Nash takes up to ~10 s a step); PSRO on Leduc is below 10% of the uniform
+#: policy's NashConv by iteration 100 (its steps grow with the meta-game: 200 iterations cost ~4x as much as 100).
 DEFAULT_ITERATIONS: dict[str, dict[str, int]] = {
     KUHN: {"psro_nash": 30, "xfp": 2500},
     KUHN3: {"psro_nash": 12, "xfp": 1000},
-    LEDUC: {"psro_nash": 200, "xfp": 2000},
+    LEDUC: {"psro_nash": 100, "xfp": 2000},
     TINY: {"psro_nash": 30, "xfp": 1000},
     "default": {"psro_nash": 50, "xfp": 1000},
 }
 #: ``--quick`` caps: enough for the cheap reference checks (XFP 3p needs 10 iterations, PSRO solves Kuhn in 10).
 QUICK_ITERATIONS = {"psro_nash": 12, "xfp": 30}
 QUICK_PSRO_MANY_PLAYERS = 4  # later 3-player steps solve larger meta-games (seconds each)
-QUICK_TIME_BUDGET = 10.0
 
 # Reference values (docs/dependencies.md; Kuhn 1950 for the game value).
 KUHN_VALUE = -1.0 / 18.0
@@ -80,14 +83,16 @@ class Config:
         iterations: if set, every solver runs this many iterations on every game (overrides
             ``iterations_per_game``).
         iterations_per_game: ``{game: {solver: iterations}}``; the ``"default"`` row serves games not listed.
-        time_budget: seconds of solver time per game and solver at most (it stops after the iteration that crosses
-            the budget; one step cannot be interrupted).
-        seed: the one seed; only PSRO's Nash meta-solver uses it (perturbations and random starts of
-            Lemke-Howson / support enumeration on general-sum meta-games); both solvers are otherwise deterministic.
+        max_seconds: an optional guard on the solver time per game and solver, in seconds (``None``: none). The
+            budget is the iteration counts, so the same seed gives the same numbers on any machine; a run the guard
+            stops (after the iteration that crosses it) is reported as "stopped by time limit after N iterations".
+        seed: the one seed (a non-negative integer); only PSRO's Nash meta-solver uses it (perturbations and random
+            starts of Lemke-Howson / support enumeration on general-sum meta-games); both solvers are otherwise
+            deterministic.
         out: report folder (default ``reports/validation-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
-        quick: a smoke-sized run (at most 12 PSRO / 30 XFP iterations, 4 PSRO iterations on games of 3+ players,
-            10 s per run); target checks it cannot reach are reported as ``skipped (quick)``.
+        quick: a smoke-sized run (at most 12 PSRO / 30 XFP iterations, 4 PSRO iterations on games of 3+ players);
+            target checks it cannot reach are reported as ``skipped (quick)``.
         progress: show progress bars.
     """
 
@@ -96,7 +101,7 @@ class Config:
     iterations: int | None = None
     iterations_per_game: dict[str, dict[str, int]] = field(
         default_factory=lambda: {g: dict(row) for g, row in DEFAULT_ITERATIONS.items()})
-    time_budget: float = 60.0
+    max_seconds: float | None = None
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -114,7 +119,7 @@ class Config:
         return plan
 
     def effective(self) -> "Config":
-        """The settings actually run: ``quick`` caps iterations and the time budget (call after :meth:`validate`)."""
+        """The settings actually run: ``quick`` caps the iterations."""
         if not self.quick:
             return self
         capped = {}
@@ -122,40 +127,38 @@ class Config:
             many = pyspiel.load_game(game).num_players() > 2
             capped[game] = {s: min(n, QUICK_PSRO_MANY_PLAYERS if many and s == "psro_nash" else QUICK_ITERATIONS[s])
                             for s, n in row.items()}
-        return dataclasses.replace(self, iterations=None, iterations_per_game=capped,
-                                   time_budget=min(self.time_budget, QUICK_TIME_BUDGET))
+        return dataclasses.replace(self, iterations=None, iterations_per_game=capped)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         """Raise ValueError naming the parameter, its value and what is allowed; loads each game (cheap)."""
-        unknown = sorted(set(self.solvers) - set(SOLVERS))
-        if unknown or not self.solvers:
-            raise ValueError(f"solvers={self.solvers!r} is not allowed: choose a non-empty subset of {SOLVERS}")
+        self.games, self.solvers = tuple(self.games), tuple(self.solvers)
+        check_choices("solvers", self.solvers, SOLVERS)
         if not self.games or not all(isinstance(g, str) for g in self.games):
             raise ValueError(f"games={self.games!r} is not allowed: expected a non-empty tuple of game strings")
         for game in self.games:
             try:
-                pyspiel.load_game(game)
-            except Exception as exc:  # pyspiel raises SpielError; Python games may raise their own errors
-                raise ValueError(f"games: {game!r} is not allowed: not a loadable OpenSpiel game ({exc}); "
-                                 f"expected registered game strings such as {GAMES[:3]}") from exc
-        if self.iterations is not None and (isinstance(self.iterations, bool) or not isinstance(self.iterations, int)
-                                            or self.iterations < 1):
-            raise ValueError(f"iterations={self.iterations!r} is not allowed: expected an integer >= 1 or None "
-                             "(per-game defaults)")
+                check_game("games", game)
+            except ValueError as exc:
+                raise ValueError(str(exc).replace(f"games={game!r}", f"games: {game!r}", 1)) from exc
+        check_int("iterations", self.iterations, 1, none=True)
+        if not isinstance(self.iterations_per_game, dict):
+            raise ValueError(f"iterations_per_game={self.iterations_per_game!r} is not allowed: expected a dict "
+                             "{game: {solver: iterations}}")
         for game, row in self.iterations_per_game.items():
-            bad = sorted(set(row) - set(SOLVERS))
+            bad = sorted(set(row) - set(SOLVERS)) if isinstance(row, dict) else row
             if bad:
-                raise ValueError(f"iterations_per_game[{game!r}] has solvers {bad}: allowed {SOLVERS}")
+                raise ValueError(f"iterations_per_game[{game!r}]={row!r} is not allowed: expected "
+                                 f"{{solver: iterations}} with solvers from {list(SOLVERS)}")
         for game, row in self.planned_iterations().items():
             for solver, n in row.items():
                 if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                     raise ValueError(f"iterations_per_game[{game!r}][{solver!r}]={n!r} is not allowed: expected "
                                      "an integer >= 1 (add the game or a 'default' row)")
-        if isinstance(self.time_budget, bool) or not isinstance(self.time_budget, (int, float)) \
-                or not self.time_budget > 0:
-            raise ValueError(f"time_budget={self.time_budget!r} is not allowed: expected seconds > 0")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"seed={self.seed!r} is not allowed: expected an integer")
+        check_number("max_seconds", self.max_seconds, low=0.0, strict_low=True, none=True)
+        check_seed("seed", self.seed)
+        check_optional_str("out", self.out)
+        for name in ("overwrite", "quick", "progress"):
+            check_bool(name, getattr(self, name))
 
 
 def game_label(game: str) -> str:
@@ -174,19 +177,19 @@ def make_solver(name: str, tree: GameTree, seed: int) -> PSRO | XFP:
     return PSRO(tree, meta_solver=nash_meta, track_nash_conv=False)
 
 
-def run_solver(solver: PSRO | XFP, *, iterations: int, time_budget: float, progress: bool = False,
+def run_solver(solver: PSRO | XFP, *, iterations: int, max_seconds: float | None = None, progress: bool = False,
                label: str = "") -> dict[str, Any]:
-    """The exploitability study's loop (:func:`studies.exploitability.run_solver`: exact NashConv of the average /
-    meta policy after every iteration, against iterations and step time), plus what the checks need."""
+    """The solver studies' loop (:func:`studies.solver_runs.run_solver`: exact NashConv of the average / meta policy
+    after every iteration, against iterations and step time), plus what the checks need."""
     tree = solver.tree
-    run = exploitability.run_solver(solver, iterations=iterations, time_budget=time_budget, progress=progress,
+    run = run_exact(solver, iterations=iterations, max_seconds=max_seconds, progress=progress,
                                     label=label)
     table = policy_table(tree, solver.policy())
     curve = [float(x) for x in run["nash_conv"]]
     return {"iteration": np.arange(1, len(curve) + 1), "nash_conv": np.array(curve), "seconds": run["seconds"],
             "iterations": len(curve), "planned": iterations, "final_nash_conv": curve[-1],
             "solver_seconds": float(run["seconds"][-1]),
-            "stopped_by": "iterations" if len(curve) == iterations else "time budget",
+            "stopped_by": run["stopped_by"], "stopped": stop_note(run),
             "values": policy_values(tree, table), "table": table}
 
 
@@ -250,8 +253,7 @@ class _Data:
             return run, ""
         key = (game, solver, iterations)
         if key not in self.extra:
-            self.extra[key] = run_solver(make_solver(solver, self.tree(game), self.seed), iterations=iterations,
-                                         time_budget=float("inf"))
+            self.extra[key] = run_solver(make_solver(solver, self.tree(game), self.seed), iterations=iterations)
         return self.extra[key], f"dedicated {iterations}-iteration run"
 
 
@@ -351,11 +353,15 @@ def target_checks(data: _Data, quick: bool) -> list[dict[str, Any]]:
 
 def main(config: Config) -> dict[str, Any]:
     """Run the study and write its report; returns the results (also in ``results.json``) with ``"out"``."""
-    config.validate()
     eff = config.effective()
-    eff.validate()
     out = Path(eff.out) if eff.out is not None else default_run_dir(STUDY, eff.seed)
-    writer = ReportWriter(out, "Validation of the solvers on OpenSpiel games", overwrite=eff.overwrite)
+    with ReportWriter(out, "Validation of the solvers on OpenSpiel games", overwrite=eff.overwrite) as writer:
+        results = _run(eff, writer)
+    results["out"] = str(out)
+    return results
+
+
+def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     plan = eff.planned_iterations()
     trees, runs, games = {}, {}, {}
     start = time.perf_counter()
@@ -368,7 +374,7 @@ def main(config: Config) -> dict[str, Any]:
         runs[game] = {}
         for solver in eff.solvers:
             runs[game][solver] = run = run_solver(make_solver(solver, tree, eff.seed), iterations=plan[game][solver],
-                                                  time_budget=eff.time_budget, progress=eff.progress,
+                                                  max_seconds=eff.max_seconds, progress=eff.progress,
                                                   label=f"{game_label(game)[:20]} {solver}")
             logger.info("%s / %s: NashConv %.6f after %d iterations (%.2f s)", game_label(game), solver,
                         run["final_nash_conv"], run["iterations"], run["solver_seconds"])
@@ -386,7 +392,6 @@ def main(config: Config) -> dict[str, Any]:
         "seconds": results_seconds}
     _write_report(writer, eff, results)
     writer.write(results)
-    results["out"] = str(out)
     return results
 
 
@@ -421,12 +426,18 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any]) ->
                 "play on small games typically falls like 1/t, slope about -1).")
     writer.section("Runs")
     writer.table(["game", "nodes", "infosets", "uniform NashConv", "solver", "iterations (planned)",
-                  "final NashConv", "solver seconds", "stopped by"],
+                  "final NashConv", "solver seconds", "stopped"],
                  [[games[g]["label"], games[g]["nodes"], games[g]["infosets"], _fmt(games[g]["uniform_nash_conv"]),
                    s, f"{r['iterations']} ({r['planned']})", _fmt(r["final_nash_conv"]), f"{r['solver_seconds']:.2f}",
-                   r["stopped_by"]] for g, rs in runs.items() for s, r in rs.items()])
-    writer.text(f"Up to {eff.time_budget:g} s of solver time per game and solver (a run stops after the iteration "
-                "that crosses it). NashConv is exact (whole-tree best responses) after every iteration; wall time "
+                   r["stopped"]] for g, rs in runs.items() for s, r in rs.items()])
+    timed_out = [f"{games[g]['label']} / {s}: {r['stopped']}" for g, rs in runs.items() for s, r in rs.items()
+                 if r["stopped_by"] == "time limit"]
+    if timed_out:
+        writer.text(f"Stopped by time limit (max_seconds={eff.max_seconds:g}): " + "; ".join(timed_out)
+                    + ". These runs depend on the machine's speed; their target checks may not be comparable.")
+    writer.text("Every run does its planned iterations"
+                + (f" unless its solver time passes max_seconds={eff.max_seconds:g} s" if eff.max_seconds else "")
+                + ". NashConv is exact (whole-tree best responses) after every iteration; wall time "
                 "counts the solver's steps only, not the evaluation. PSRO uses exact best responses and a Nash "
                 "meta-solver (Lanctot et al. 2017); XFP is full-width extensive-form fictitious play with step "
                 "1/(t+1) (Heinrich et al. 2015).")
@@ -458,20 +469,7 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any]) ->
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
-    default = Config()
-    parser = study_parser(STUDY, __doc__, seed=default.seed,
-                          quick_help="a smoke-sized run (target checks it cannot reach are skipped)")
-    parser.add_argument("--games", nargs="+", default=list(default.games), help="OpenSpiel game strings")
-    parser.add_argument("--solvers", nargs="+", default=list(default.solvers), choices=SOLVERS)
-    parser.add_argument("--iterations", type=int, default=None,
-                        help="iterations of every solver on every game (default: tuned per game and solver)")
-    parser.add_argument("--time-budget", type=float, default=default.time_budget,
-                        help="seconds of solver time per game and solver")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    config = Config(games=tuple(args.games), solvers=tuple(args.solvers), iterations=args.iterations,
-                    time_budget=args.time_budget, seed=args.seed, out=args.out, overwrite=args.overwrite,
-                    quick=args.quick)
-    return run_study(main, config)
+    return run_cli(STUDY, __doc__, Config, main, argv)
 
 
 if __name__ == "__main__":

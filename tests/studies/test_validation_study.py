@@ -57,7 +57,7 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
     ("solvers", ("psro_nash", "cfr"), "solvers"),
     ("solvers", (), "solvers"),
     ("iterations", 0, "iterations=0 is not allowed"),
-    ("time_budget", 0.0, "time_budget=0.0 is not allowed"),
+    ("max_seconds", 0.0, "max_seconds=0.0 is not allowed"),
     ("games", ("kuhn_poker", "no_such_game"), "games: 'no_such_game' is not allowed"),
     ("iterations_per_game", {"kuhn_poker": {"xfp": 0, "psro_nash": 5}}, r"iterations_per_game\['kuhn_poker'\]"),
 ])
