@@ -18,7 +18,6 @@ import json
 import logging
 import math
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,14 +25,14 @@ import numpy as np
 from scipy import stats as sps
 
 from solvers.empirical.backends import Backend, Task, make_backend
+from solvers.empirical.checks import (FORMAT_VERSION, KIND, as_list, check_names, check_strategy, is_index,
+                                      read_game_file, strategy_lists, strategy_name)
 from solvers.empirical.simulate import BatchStats, OpenSpielSimulator, SimulationSpec, Simulator
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CellStats", "EmpiricalGame"]
 
-FORMAT_VERSION = 1
-_KIND = "EmpiricalGame"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,80 +77,6 @@ class _Unavailable:
                            "EmpiricalGame.load to sample more")
 
 
-def _is_strategy(s: Any) -> bool:
-    return callable(getattr(s, "action_probabilities", None))
-
-
-def _check_strategy(s: Any, where: str) -> None:
-    if not _is_strategy(s):
-        raise TypeError(f"{where}={s!r} has no action_probabilities(state, player_id); pass an OpenSpiel "
-                        "policy.Policy or an object with that method")
-
-
-def _as_list(value: Any, where: str, allowed: str) -> list:
-    """``value`` as a list, refusing strategies, strings, mappings and non-iterables (wrong nesting)."""
-    if _is_strategy(value) or isinstance(value, (str, bytes, Mapping)):
-        raise TypeError(f"{where}={value!r} is not allowed: expected {allowed}")
-    try:
-        return list(value)
-    except TypeError:
-        raise TypeError(f"{where}={value!r} is not allowed: expected {allowed}") from None
-
-
-def _is_index(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _name(s: Any, k: int) -> str:
-    return str(getattr(s, "name", None) or f"{type(s).__name__}_{k}")
-
-
-def _default_names(strategies: Sequence[Any]) -> list[str]:
-    """Each strategy's ``name`` (or class name), made unique within the list by its index where they collide."""
-    names = [_name(s, k) for k, s in enumerate(strategies)]
-    return [f"{nm}_{k}" if names.count(nm) > 1 else nm for k, nm in enumerate(names)]
-
-
-def _check_names(names: Sequence[str], where: str) -> None:
-    seen = {nm for nm in names if names.count(nm) > 1}
-    if seen:
-        raise ValueError(f"{where}={list(names)!r} is not allowed: names must be unique within a strategy list "
-                         f"(repeated: {sorted(seen)!r})")
-
-
-_FIELDS = {"game": str, "imports": list, "n_players": int, "symmetric": bool, "roles": list, "names": list,
-           "seed": dict, "confidence": (int, float), "keep_samples": bool, "cells": list}
-
-
-def _read_game_file(path: Path) -> dict[str, Any]:
-    """The JSON object of an :meth:`EmpiricalGame.save` file, its kind, version and field types checked."""
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not an EmpiricalGame file (not complete JSON: empty, truncated or foreign; "
-                         f"{exc})") from None
-    if not isinstance(data, dict) or data.get("kind", _KIND) != _KIND or "format" not in data:
-        raise ValueError(f"{path} is not an EmpiricalGame file (no kind={_KIND!r} and format version)")
-    if data["format"] != FORMAT_VERSION:
-        raise ValueError(f"{path}: unknown format {data['format']!r}; this version reads format {FORMAT_VERSION}")
-    for field, kind in _FIELDS.items():
-        if not isinstance(data.get(field), kind) or (kind is int and isinstance(data[field], bool)):
-            raise ValueError(f"{path} is not a complete EmpiricalGame file: field {field!r} is missing or not "
-                             f"{getattr(kind, '__name__', 'a number')}")
-    names = data["names"]
-    if not names or not all(isinstance(lst, list) and all(isinstance(n, str) for n in lst) for lst in names):
-        raise ValueError(f"{path}: names must be a non-empty list of lists of strings")
-    if data["symmetric"] and len(names) != 1:
-        raise ValueError(f"{path}: a symmetric game has one list of names, not {len(names)}")
-    seed = data["seed"]
-    try:
-        int(seed["entropy"])
-        [int(k) for k in seed["spawn_key"]]
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"{path}: seed must hold an integer entropy and spawn_key") from None
-    return data
-
-
 class EmpiricalGame:
     """Payoff estimates for every profile of ``strategies`` on ``game``.
 
@@ -185,7 +110,7 @@ class EmpiricalGame:
         # validate every argument before anything is loaded or stored
         if isinstance(imports, (str, bytes)):
             raise TypeError(f"imports={imports!r} is not allowed: expected a sequence of module names")
-        imports = tuple(_as_list(imports, "imports", "a sequence of module names"))
+        imports = tuple(as_list(imports, "imports", "a sequence of module names"))
         if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.number)) \
                 or not 0 < confidence < 1:
             raise ValueError(f"confidence={confidence!r} is not allowed: expected a number in (0, 1)")
@@ -199,62 +124,8 @@ class EmpiricalGame:
         if not isinstance(game, pyspiel.Game):
             raise TypeError(f"game={game!r}; pass a pyspiel.Game or a game string")
         n = int(game.num_players())
-        per_player = (f"one list of strategies per player ({n} lists) or, with roles=, per role; or one flat list "
-                      "shared by all players with symmetric=True")
-        strategies = _as_list(strategies, "strategies", per_player)
-        if symmetric:
-            if roles is not None:
-                raise ValueError(f"roles={list(roles)!r} with symmetric=True; pass one of them (symmetric=True is "
-                                 "roles=[0] * players)")
-            for k, s in enumerate(strategies):
-                if not _is_strategy(s) and not isinstance(s, (str, bytes)) and hasattr(s, "__iter__"):
-                    raise TypeError(f"strategies[{k}] is a {type(s).__name__}, not a strategy: with symmetric=True "
-                                    "pass one flat list of strategies shared by all players")
-            strategies = [strategies]
-            if names is not None:
-                names = [_as_list(names, "names", "one flat list of names (symmetric=True)")]
-                if any(not isinstance(nm, str) and hasattr(nm, "__iter__") for nm in names[0]):
-                    raise TypeError(f"names={names[0]!r} is not allowed: with symmetric=True pass one flat list of "
-                                    "names")
-            roles = [0] * n
-        else:
-            for k, lst in enumerate(strategies):
-                if _is_strategy(lst):
-                    raise TypeError(f"strategies[{k}]={lst!r} is a strategy, not a list: strategies must hold "
-                                    f"{per_player}")
-            strategies = [_as_list(lst, f"strategies[{k}]", "a list of strategies") for k, lst in
-                          enumerate(strategies)]
-            if roles is None:
-                roles = list(range(n))
-                if len(strategies) != n:
-                    raise ValueError(f"strategies has {len(strategies)} lists; {game} has {n} players "
-                                     "(use symmetric=True for one shared list, or roles=)")
-            else:
-                roles = _as_list(roles, "roles", f"one role index per player ({n})")
-                if (len(roles) != n or not all(_is_index(r) for r in roles)
-                        or sorted(set(roles)) != list(range(len(set(roles))))):
-                    raise ValueError(f"roles={roles!r} is not allowed: expected one role per player ({n}), numbered "
-                                     "0 .. R-1 with every role used")
-                if len(strategies) != len(set(roles)):
-                    raise ValueError(f"strategies has {len(strategies)} lists; roles={roles!r} names "
-                                     f"{len(set(roles))} roles (one list per role)")
-            if names is not None:
-                names = [_as_list(nm, f"names[{p}]", "a list of names (same nesting as strategies)")
-                         for p, nm in enumerate(_as_list(names, "names", "one list of names per strategy list"))]
-                if len(names) != len(strategies):
-                    raise ValueError(f"names has {len(names)} lists for {len(strategies)} strategy lists (same "
-                                     "nesting as strategies)")
-        checked_names: list[list[str]] = []
-        for p, lst in enumerate(strategies):
-            if not lst:
-                raise ValueError(f"strategies[{p}] is empty; every player needs at least one strategy")
-            for k, s in enumerate(lst):
-                _check_strategy(s, f"strategies[{p}][{k}]")
-            nm = [str(x) for x in names[p]] if names is not None else _default_names(lst)
-            if len(nm) != len(lst):
-                raise ValueError(f"names[{p}] has {len(nm)} entries for {len(lst)} strategies")
-            _check_names(nm, f"names[{p}]")
-            checked_names.append(nm)
+        strategies, checked_names, roles = strategy_lists(strategies, n_players=n, game_string=str(game),
+                                                          symmetric=symmetric, roles=roles, names=names)
         simulator = OpenSpielSimulator() if simulator is None else simulator
         if not isinstance(simulator, Simulator):
             raise TypeError(f"simulator={simulator!r}; pass an object with check(game, strategies) and "
@@ -293,15 +164,15 @@ class EmpiricalGame:
         return [list(self._names[r]) for r in self.roles]
 
     def _player(self, player: Any, where: str = "player") -> int:
-        if not _is_index(player) or not 0 <= player < self.n_players:
+        if not is_index(player) or not 0 <= player < self.n_players:
             raise ValueError(f"{where}={player!r} is not allowed: expected a player index in [0, {self.n_players})")
         return int(player)
 
     def _profile(self, profile: Any) -> tuple[int, ...]:
         """A pure profile: one strategy index (an int, not a bool or float) per player, each in range."""
         allowed = f"one strategy index per player, sizes {self.num_strategies}"
-        items = _as_list(profile, "profile", allowed)
-        if len(items) != self.n_players or not all(_is_index(a) for a in items) \
+        items = as_list(profile, "profile", allowed)
+        if len(items) != self.n_players or not all(is_index(a) for a in items) \
                 or any(not 0 <= a < s for a, s in zip(items, self.num_strategies)):
             raise ValueError(f"profile={profile!r} is not allowed: expected {allowed}")
         return tuple(int(a) for a in items)
@@ -328,10 +199,10 @@ class EmpiricalGame:
         """Add a strategy to ``player``'s role (or to ``role``; in a symmetric game to everyone, with neither);
         returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells.
         A rejected call changes nothing."""
-        _check_strategy(strategy, "strategy")
+        check_strategy(strategy, "strategy")
         n_roles = len(self._strategies)
         if self.symmetric:
-            if player is not None or not (role is None or (_is_index(role) and role == 0)):
+            if player is not None or not (role is None or (is_index(role) and role == 0)):
                 raise ValueError(f"player={player!r}, role={role!r}; a symmetric game shares one strategy list (pass "
                                  "neither)")
             p = 0
@@ -340,18 +211,18 @@ class EmpiricalGame:
         elif player is not None:
             p = self.roles[self._player(player)]
         else:
-            if not _is_index(role) or not 0 <= role < n_roles:
+            if not is_index(role) or not 0 <= role < n_roles:
                 raise ValueError(f"role={role!r} is not allowed: expected a role index in [0, {n_roles})")
             p = int(role)
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"name={name!r} is not allowed: expected a non-empty string or None")
-        new_name = name if name is not None else _name(strategy, len(self._strategies[p]))
+        new_name = name if name is not None else strategy_name(strategy, len(self._strategies[p]))
         if new_name in self._names[p]:
             if name is not None:
                 raise ValueError(f"name={name!r} is not allowed: role {p} already has a strategy of that name "
                                  f"({self._names[p]!r})")
             new_name = f"{new_name}_{len(self._strategies[p])}"
-            _check_names(self._names[p] + [new_name], "name")
+            check_names(self._names[p] + [new_name], "name")
         self.simulator.check(self._game, [strategy])
         self._strategies[p].append(strategy)
         self._names[p].append(new_name)
@@ -469,7 +340,7 @@ class EmpiricalGame:
         arguments, never on ``backend``/``workers`` (see :mod:`solvers.empirical.backends`)."""
         counts = {"min_samples": min_samples, "batch_size": batch_size, "max_samples": max_samples}
         for arg, value in counts.items():
-            if not _is_index(value):
+            if not is_index(value):
                 raise ValueError(f"{arg}={value!r} is not allowed: expected an int")
         if min_samples < 2 or batch_size < 1 or max_samples < min_samples:
             raise ValueError(f"need min_samples={min_samples} >= 2, batch_size={batch_size} >= 1 and "
@@ -503,7 +374,7 @@ class EmpiricalGame:
     # --------------------------------------------------------------------------------------------- save / load
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": _KIND, "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
+            "kind": KIND, "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
             "n_players": self.n_players, "symmetric": self.symmetric, "roles": list(self.roles),
             "names": self._names,
             "seed": {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)},
@@ -539,7 +410,7 @@ class EmpiricalGame:
             ValueError: the file is empty, truncated, not JSON, of another kind or format version, or its contents
                 are inconsistent (the message names the path and what is wrong).
         """
-        data = _read_game_file(Path(path))
+        data = read_game_file(Path(path))
         names = data["names"]
         given = strategies is not None
         if given:

@@ -194,10 +194,10 @@ def merge_duplicates(payoffs: np.ndarray | Sequence, *, tol: float = 0.0
     """The game with payoff-equivalent strategies merged, and each player's kept strategy indices.
 
     Strategy ``k`` of player ``p`` duplicates an earlier ``j`` when every player's payoff is the same (within
-    ``tol`` times the payoff range) whichever the others play; only the first of each class is kept. PSRO meta-games are full of such
-    copies (an oracle returns the same best response again), which make the game degenerate and slow down every
-    n-player method. An equilibrium of the reduced game, with zeros at the dropped strategies, is one of the
-    original game with the same regrets (see :func:`expand_profile`).
+    ``tol`` times the payoff range) whichever the others play; only the first of each class is kept. PSRO
+    meta-games are full of such copies (an oracle returns the same best response again), which make the game
+    degenerate and slow down every n-player method. An equilibrium of the reduced game, with zeros at the dropped
+    strategies, is one of the original game with the same regrets (see :func:`expand_profile`).
     """
     arr = as_payoffs(payoffs)
     atol = tol * payoff_range(arr)

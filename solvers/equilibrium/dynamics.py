@@ -30,8 +30,9 @@ STATUSES = ("converged", "converging", "cycling", "stalled")
 class Trajectory:
     """``times (T,)``; ``profiles``: one ``(T, S_i)`` array per player (identical arrays for a single
     population); ``nash_conv (T,)`` in payoff units; ``actions (T, n)`` pure actions played (fictitious play; empty
-    otherwise); ``status`` one of ``converged`` (NashConv <= tol times the payoff range at the end), ``converging`` (NashConv falling like a power
-    of time), ``cycling`` (still moving around without approaching equilibrium) or ``stalled``."""
+    otherwise); ``status`` one of ``converged`` (NashConv <= tol times the payoff range at the end),
+    ``converging`` (NashConv falling like a power of time), ``cycling`` (still moving around without approaching
+    equilibrium) or ``stalled``."""
 
     times: np.ndarray
     profiles: list[np.ndarray]
