@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,13 +25,14 @@ import numpy as np
 from scipy import stats as sps
 
 from solvers.empirical.backends import Backend, Task, make_backend
+from solvers.empirical.checks import (FORMAT_VERSION, KIND, as_list, check_names, check_strategy, is_index,
+                                      read_game_file, strategy_lists, strategy_name)
 from solvers.empirical.simulate import BatchStats, OpenSpielSimulator, SimulationSpec, Simulator
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CellStats", "EmpiricalGame"]
 
-FORMAT_VERSION = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,16 +77,6 @@ class _Unavailable:
                            "EmpiricalGame.load to sample more")
 
 
-def _check_strategy(s: Any, where: str) -> None:
-    if not callable(getattr(s, "action_probabilities", None)):
-        raise TypeError(f"{where}={s!r} has no action_probabilities(state, player_id); pass an OpenSpiel "
-                        "policy.Policy or an object with that method")
-
-
-def _name(s: Any, k: int) -> str:
-    return str(getattr(s, "name", None) or f"{type(s).__name__}_{k}")
-
-
 class EmpiricalGame:
     """Payoff estimates for every profile of ``strategies`` on ``game``.
 
@@ -115,69 +107,48 @@ class EmpiricalGame:
                  simulator: Simulator | None = None) -> None:
         import pyspiel
 
+        # validate every argument before anything is loaded or stored
+        if isinstance(imports, (str, bytes)):
+            raise TypeError(f"imports={imports!r} is not allowed: expected a sequence of module names")
+        imports = tuple(as_list(imports, "imports", "a sequence of module names"))
+        if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.number)) \
+                or not 0 < confidence < 1:
+            raise ValueError(f"confidence={confidence!r} is not allowed: expected a number in (0, 1)")
         if isinstance(game, str):
             for module in imports:
                 __import__(module)
-            game = pyspiel.load_game(game)
+            try:
+                game = pyspiel.load_game(game)
+            except pyspiel.SpielError as exc:
+                raise ValueError(f"game={game!r} could not be loaded: {exc}") from None
         if not isinstance(game, pyspiel.Game):
             raise TypeError(f"game={game!r}; pass a pyspiel.Game or a game string")
+        n = int(game.num_players())
+        strategies, checked_names, roles = strategy_lists(strategies, n_players=n, game_string=str(game),
+                                                          symmetric=symmetric, roles=roles, names=names)
+        simulator = OpenSpielSimulator() if simulator is None else simulator
+        if not isinstance(simulator, Simulator):
+            raise TypeError(f"simulator={simulator!r}; pass an object with check(game, strategies) and "
+                            "returns(game, seats, episodes, rng) (see solvers.empirical.simulate.Simulator)")
+        for lst in strategies:
+            if not any(isinstance(s, _Unavailable) for s in lst):
+                simulator.check(game, lst)
+
         module = type(game).__module__
         extra = () if module in ("pyspiel", "builtins") or module.startswith("pyspiel") else (module,)
         self.game_string = str(game)
-        self.imports = tuple(dict.fromkeys(tuple(imports) + extra))
-        self.n_players = int(game.num_players())
-        if not 0 < confidence < 1:
-            raise ValueError(f"confidence={confidence}; must be in (0, 1)")
+        self.imports = tuple(dict.fromkeys(imports + extra))
+        self.n_players = n
         self.confidence = float(confidence)
         self.symmetric = bool(symmetric)
         self.keep_samples = bool(keep_samples)
         self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        n = self.n_players
-        if self.symmetric:
-            if roles is not None:
-                raise ValueError(f"roles={list(roles)!r} with symmetric=True; pass one of them (symmetric=True is "
-                                 "roles=[0] * players)")
-            strategies = [list(strategies)]
-            names = [list(names)] if names is not None else None
-            roles = [0] * n
-        else:
-            strategies = [list(s) for s in strategies]
-            if roles is None:
-                roles = list(range(n))
-                if len(strategies) != n:
-                    raise ValueError(f"strategies has {len(strategies)} lists; {self.game_string} has {n} players "
-                                     "(use symmetric=True for one shared list, or roles=)")
-            else:
-                roles = list(roles)
-                if (len(roles) != n or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) for r in roles)
-                        or sorted(set(roles)) != list(range(len(set(roles))))):
-                    raise ValueError(f"roles={roles!r} is not allowed: expected one role per player ({n}), numbered "
-                                     "0 .. R-1 with every role used")
-                if len(strategies) != len(set(roles)):
-                    raise ValueError(f"strategies has {len(strategies)} lists; roles={roles!r} names "
-                                     f"{len(set(roles))} roles (one list per role)")
         self.roles = tuple(int(r) for r in roles)
         self._role_players = [tuple(int(p) for p in np.flatnonzero(np.asarray(self.roles) == r))
                               for r in range(len(strategies))]
-        self._strategies: list[list[Any]] = []
-        self._names: list[list[str]] = []
-        for p, lst in enumerate(strategies):
-            if not lst:
-                raise ValueError(f"strategies[{p}] is empty; every player needs at least one strategy")
-            for k, s in enumerate(lst):
-                _check_strategy(s, f"strategies[{p}][{k}]")
-            nm = [str(x) for x in names[p]] if names is not None else [_name(s, k) for k, s in enumerate(lst)]
-            if len(nm) != len(lst):
-                raise ValueError(f"names[{p}] has {len(nm)} entries for {len(lst)} strategies")
-            self._strategies.append(lst)
-            self._names.append(nm)
-        self.simulator = OpenSpielSimulator() if simulator is None else simulator
-        if not isinstance(self.simulator, Simulator):
-            raise TypeError(f"simulator={simulator!r}; pass an object with check(game, strategies) and "
-                            "returns(game, seats, episodes, rng) (see solvers.empirical.simulate.Simulator)")
-        for lst in self._strategies:
-            if not any(isinstance(s, _Unavailable) for s in lst):
-                self.simulator.check(game, lst)
+        self._strategies: list[list[Any]] = [list(lst) for lst in strategies]
+        self._names: list[list[str]] = checked_names
+        self.simulator = simulator
         self._game = game
         self._cells: dict[tuple[int, ...], _Cell] = {}
 
@@ -192,9 +163,23 @@ class EmpiricalGame:
         """Strategy names per player."""
         return [list(self._names[r]) for r in self.roles]
 
+    def _player(self, player: Any, where: str = "player") -> int:
+        if not is_index(player) or not 0 <= player < self.n_players:
+            raise ValueError(f"{where}={player!r} is not allowed: expected a player index in [0, {self.n_players})")
+        return int(player)
+
+    def _profile(self, profile: Any) -> tuple[int, ...]:
+        """A pure profile: one strategy index (an int, not a bool or float) per player, each in range."""
+        allowed = f"one strategy index per player, sizes {self.num_strategies}"
+        items = as_list(profile, "profile", allowed)
+        if len(items) != self.n_players or not all(is_index(a) for a in items) \
+                or any(not 0 <= a < s for a, s in zip(items, self.num_strategies)):
+            raise ValueError(f"profile={profile!r} is not allowed: expected {allowed}")
+        return tuple(int(a) for a in items)
+
     def strategies(self, player: int = 0) -> list[Any]:
         """Player ``player``'s strategies (its role's)."""
-        return list(self._strategies[self.roles[player]])
+        return list(self._strategies[self.roles[self._player(player)]])
 
     def cells(self) -> list[tuple[int, ...]]:
         """All cells: pure profiles whose strategies are sorted within each role (a multiset per role)."""
@@ -212,27 +197,35 @@ class EmpiricalGame:
     def add_strategy(self, strategy: Any, *, player: int | None = None, role: int | None = None,
                      name: str | None = None) -> int:
         """Add a strategy to ``player``'s role (or to ``role``; in a symmetric game to everyone, with neither);
-        returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells."""
-        _check_strategy(strategy, "strategy")
-        self.simulator.check(self._game, [strategy])
+        returns its index. Existing cells keep their samples; the next :meth:`sample` evaluates only new cells.
+        A rejected call changes nothing."""
+        check_strategy(strategy, "strategy")
         n_roles = len(self._strategies)
         if self.symmetric:
-            if player is not None or role not in (None, 0):
-                raise ValueError(f"player={player}, role={role}; a symmetric game shares one strategy list (pass "
+            if player is not None or not (role is None or (is_index(role) and role == 0)):
+                raise ValueError(f"player={player!r}, role={role!r}; a symmetric game shares one strategy list (pass "
                                  "neither)")
             p = 0
         elif (player is None) == (role is None):
-            raise ValueError(f"player={player}, role={role}; pass exactly one of them")
+            raise ValueError(f"player={player!r}, role={role!r}; pass exactly one of them")
         elif player is not None:
-            if not 0 <= player < self.n_players:
-                raise ValueError(f"player={player}; pass a player in [0, {self.n_players})")
-            p = self.roles[player]
+            p = self.roles[self._player(player)]
         else:
-            if not 0 <= role < n_roles:
-                raise ValueError(f"role={role}; pass a role in [0, {n_roles})")
-            p = role
+            if not is_index(role) or not 0 <= role < n_roles:
+                raise ValueError(f"role={role!r} is not allowed: expected a role index in [0, {n_roles})")
+            p = int(role)
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"name={name!r} is not allowed: expected a non-empty string or None")
+        new_name = name if name is not None else strategy_name(strategy, len(self._strategies[p]))
+        if new_name in self._names[p]:
+            if name is not None:
+                raise ValueError(f"name={name!r} is not allowed: role {p} already has a strategy of that name "
+                                 f"({self._names[p]!r})")
+            new_name = f"{new_name}_{len(self._strategies[p])}"
+            check_names(self._names[p] + [new_name], "name")
+        self.simulator.check(self._game, [strategy])
         self._strategies[p].append(strategy)
-        self._names[p].append(name or _name(strategy, len(self._strategies[p]) - 1))
+        self._names[p].append(new_name)
         return len(self._strategies[p]) - 1
 
     def _spec(self) -> SimulationSpec:
@@ -253,7 +246,7 @@ class EmpiricalGame:
 
     def cell_stats(self, profile: Sequence[int]) -> CellStats:
         """Statistics of a pure profile (per player, in seat order)."""
-        key, order = self._key(tuple(int(a) for a in profile))
+        key, order = self._key(self._profile(profile))
         c = self._cells.get(key)
         nan = np.full(self.n_players, np.nan)
         if c is None:
@@ -310,7 +303,7 @@ class EmpiricalGame:
 
     def samples(self, profile: Sequence[int]) -> np.ndarray:
         """Every stored episode return of ``profile`` (``keep_samples=True``), shape ``(count, n_players)``."""
-        key, order = self._key(tuple(int(a) for a in profile))
+        key, order = self._key(self._profile(profile))
         c = self._cells.get(key)
         if c is None or not c.samples:
             return np.zeros((0, self.n_players))
@@ -345,11 +338,17 @@ class EmpiricalGame:
         until each player's CI half-width is <= the target or the cell has ``max_samples`` (rounded up to a
         whole batch). Returns the number of episodes run. The numbers depend only on the seed and these
         arguments, never on ``backend``/``workers`` (see :mod:`solvers.empirical.backends`)."""
+        counts = {"min_samples": min_samples, "batch_size": batch_size, "max_samples": max_samples}
+        for arg, value in counts.items():
+            if not is_index(value):
+                raise ValueError(f"{arg}={value!r} is not allowed: expected an int")
         if min_samples < 2 or batch_size < 1 or max_samples < min_samples:
             raise ValueError(f"need min_samples={min_samples} >= 2, batch_size={batch_size} >= 1 and "
                              f"max_samples={max_samples} >= min_samples")
-        if target_half_width is not None and not target_half_width > 0:
-            raise ValueError(f"target_half_width={target_half_width}; must be > 0 or None")
+        if target_half_width is not None and (isinstance(target_half_width, (bool, np.bool_))
+                                              or not isinstance(target_half_width, (int, float, np.number))
+                                              or not 0 < target_half_width < np.inf):
+            raise ValueError(f"target_half_width={target_half_width!r}; must be a finite number > 0 or None")
         owned = not isinstance(backend, Backend)
         runner = make_backend(backend, workers=workers, address=address)
         total = 0
@@ -375,7 +374,7 @@ class EmpiricalGame:
     # --------------------------------------------------------------------------------------------- save / load
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
+            "kind": KIND, "format": FORMAT_VERSION, "game": self.game_string, "imports": list(self.imports),
             "n_players": self.n_players, "symmetric": self.symmetric, "roles": list(self.roles),
             "names": self._names,
             "seed": {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)},
@@ -388,9 +387,16 @@ class EmpiricalGame:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write a JSON file (sample counts, means, sums of squares, names, seed); strategies are not saved."""
+        """Write a JSON file (sample counts, means, sums of squares, names, seed); strategies are not saved. The
+        file is written under a temporary name and renamed when complete, so an interrupted save leaves the old
+        file (or none), never a truncated one."""
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict()))
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            tmp.write_text(json.dumps(self.to_dict()))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     @classmethod
@@ -398,31 +404,64 @@ class EmpiricalGame:
              simulator: Simulator | None = None) -> "EmpiricalGame":
         """Read a file written by :meth:`save`. Without ``strategies`` the statistics are available but cells
         cannot be sampled further; with them (same nesting and order as saved) and the same ``simulator`` (the
-        file records its name) sampling continues where it stopped, with the same seeds."""
-        data = json.loads(Path(path).read_text())
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{path}: unknown format {data.get('format')!r}")
+        file records its name) sampling continues where it stopped, with the same seeds.
+
+        Raises:
+            ValueError: the file is empty, truncated, not JSON, of another kind or format version, or its contents
+                are inconsistent (the message names the path and what is wrong).
+        """
+        data = read_game_file(Path(path))
         names = data["names"]
         given = strategies is not None
-        if not given:
+        if given:
+            shape = [len(lst) for lst in names]
+            nested = [strategies] if data["symmetric"] else strategies
+            try:
+                got = [len(lst) for lst in nested]
+            except TypeError:
+                got = None
+            if got != shape:
+                raise ValueError(f"strategies do not match {path}: it holds {shape} strategies per "
+                                 f"{'list (symmetric)' if data['symmetric'] else 'list'}; pass the same nesting and "
+                                 "order as saved")
+        else:
             strategies = [[_Unavailable(n) for n in lst] for lst in names]
             strategies = strategies[0] if data["symmetric"] else strategies
         seed = np.random.SeedSequence(int(data["seed"]["entropy"]), spawn_key=tuple(data["seed"]["spawn_key"]))
-        roles = None if data["symmetric"] else data.get("roles")
-        game = cls(data["game"], strategies, symmetric=data["symmetric"], roles=roles,
-                   names=names[0] if data["symmetric"] else names, seed=seed, imports=data["imports"],
-                   keep_samples=data["keep_samples"], confidence=data["confidence"], simulator=simulator)
+        roles = None if data["symmetric"] else data["roles"]
+        try:
+            game = cls(data["game"], strategies, symmetric=data["symmetric"], roles=roles,
+                       names=names[0] if data["symmetric"] else names, seed=seed, imports=data["imports"],
+                       keep_samples=data["keep_samples"], confidence=data["confidence"], simulator=simulator)
+        except (ValueError, TypeError) as exc:
+            if given:
+                raise
+            raise ValueError(f"{path} is not a consistent EmpiricalGame file: {exc}") from None
+        if game.n_players != data["n_players"]:
+            raise ValueError(f"{path} is not a consistent EmpiricalGame file: n_players={data['n_players']} but "
+                             f"{data['game']} has {game.n_players} players")
         saved = data.get("simulator", "openspiel")
         used = getattr(game.simulator, "name", type(game.simulator).__name__)
         if given and saved != used:
             logger.warning("%s was sampled with simulator %r; continuing with %r mixes two random streams",
                            path, saved, used)
-        for cell in data["cells"]:
-            c = _Cell(int(cell["count"]), np.array(cell["mean"], float), np.array(cell["m2"], float),
-                      int(cell["batches"]))
-            if "samples" in cell:
-                c.samples = [np.array(cell["samples"], float)]
-            game._cells[tuple(cell["cell"])] = c
+        valid = set(game.cells())
+        cells: dict[tuple[int, ...], _Cell] = {}
+        for k, cell in enumerate(data["cells"]):
+            try:
+                key = tuple(int(a) for a in cell["cell"])
+                c = _Cell(int(cell["count"]), np.array(cell["mean"], float), np.array(cell["m2"], float),
+                          int(cell["batches"]))
+                if "samples" in cell:
+                    c.samples = [np.array(cell["samples"], float).reshape(-1, game.n_players)]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"{path}: cells[{k}] is malformed ({type(exc).__name__}: {exc})") from None
+            if (key not in valid or key in cells or c.count < 0 or c.batches < 0
+                    or c.mean.shape != (game.n_players,) or c.m2.shape != (game.n_players,)):
+                raise ValueError(f"{path}: cells[{k}] is not allowed: expected a distinct cell of {game!r} with "
+                                 f"count, batches >= 0 and {game.n_players} means and sums of squares")
+            cells[key] = c
+        game._cells = cells
         return game
 
     def __repr__(self) -> str:

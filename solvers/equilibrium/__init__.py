@@ -6,7 +6,8 @@ bootstrap, learning dynamics), a facade :class:`NormalFormGame`, and PSRO meta-s
 from solvers.equilibrium.bootstrap import BootstrapResult, bootstrap_support
 from solvers.equilibrium.core import (as_payoffs, as_profile, bimatrix, deviation_payoffs, expected_payoffs,
                                       expand_profile, from_bimatrix, is_nash, merge_duplicates, mixture_regret,
-                                      nash_conv, pure_profile, regret, support, uniform_profile)
+                                      nash_conv, normalize, Normalized, payoff_range, pure_profile, regret, support,
+                                      uniform_profile)
 from solvers.equilibrium.dynamics import (Trajectory, classify, fictitious_play, projected_replicator_dynamics,
                                           replicator_dynamics)
 from solvers.equilibrium.game import NormalFormGame
@@ -19,6 +20,6 @@ from solvers.equilibrium.two_player import (NASHPY_METHODS, EquilibriumNotFoundE
                                             lemke_howson_all, nashpy_equilibria, pure_nash)
 from solvers.equilibrium.welfare import (egalitarian_welfare, pareto_equilibria, pareto_mask, pareto_pure,
                                          utilitarian_welfare, welfare_table)
-from solvers.equilibrium.zero_sum import ZeroSumSolution, is_zero_sum, maximin, solve_zero_sum
+from solvers.equilibrium.zero_sum import ZeroSumSolution, is_constant_sum, is_zero_sum, maximin, solve_zero_sum
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]

@@ -6,16 +6,23 @@ profile is a sequence of ``n`` probability vectors, ``profile[i].shape == (S_i,)
 
 Regret and NashConv follow Nash (1951) and Lanctot et al. (2017), "A Unified Game-Theoretic Approach to
 Multiagent Reinforcement Learning" (NashConv = sum over players of the gain from a best response).
+
+Scale-free tolerances: a positive affine map of all payoffs (``c * payoffs + d``, ``c > 0``) changes no
+equilibrium, so every tolerance in :mod:`solvers.equilibrium` is relative to the payoff range
+(:func:`payoff_range`): the solvers map the payoffs once onto ``[0, 1]`` (:func:`normalize`), decide there, and
+report values (regrets, game values) back in the caller's units.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import numpy as np
 
 __all__ = [
     "as_payoffs", "as_profile", "bimatrix", "from_bimatrix", "expected_payoffs", "deviation_payoffs", "regret",
-    "nash_conv", "mixture_regret", "is_nash", "pure_profile", "uniform_profile", "support",
+    "nash_conv", "mixture_regret", "is_nash", "pure_profile", "uniform_profile", "support", "payoff_range",
+    "Normalized", "normalize",
 ]
 
 
@@ -35,6 +42,43 @@ def as_payoffs(payoffs: np.ndarray | Sequence, *, allow_nan: bool = False) -> np
     if not allow_nan and not np.all(np.isfinite(arr)):
         raise ValueError("payoffs contains NaN or inf entries (unsampled cells?); only finite payoffs are allowed")
     return arr
+
+
+def payoff_range(payoffs: np.ndarray | Sequence) -> float:
+    """Largest minus smallest payoff over all players and cells; 1.0 for a constant game (every profile is then
+    an equilibrium, and 1.0 keeps relative tolerances meaningful)."""
+    arr = as_payoffs(payoffs)
+    span = float(arr.max() - arr.min())
+    return span if span > 0 else 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Normalized:
+    """Payoffs mapped onto ``[0, 1]`` by one positive affine map: ``payoffs == offset + scale * unit``.
+
+    ``unit`` is the same array (up to rounding) for ``payoffs`` and ``c * payoffs + d`` with ``c > 0``, so
+    anything decided on it is scale-free; :meth:`payoff` and :meth:`gain` carry values back."""
+
+    unit: np.ndarray
+    offset: float
+    scale: float
+
+    def payoff(self, value: float | np.ndarray) -> float | np.ndarray:
+        """A payoff level of the unit game in the original units."""
+        return self.offset + self.scale * value
+
+    def gain(self, value: float | np.ndarray) -> float | np.ndarray:
+        """A payoff difference (regret, NashConv) of the unit game in the original units."""
+        return self.scale * value
+
+
+def normalize(payoffs: np.ndarray | Sequence) -> Normalized:
+    """Validate ``payoffs`` (:func:`as_payoffs`) and map them onto ``[0, 1]``: subtract the smallest payoff,
+    divide by :func:`payoff_range`. Idempotent: a unit game maps to itself exactly."""
+    arr = as_payoffs(payoffs)
+    offset = float(arr.min())
+    scale = payoff_range(arr)
+    return Normalized(unit=(arr - offset) / scale, offset=offset, scale=scale)
 
 
 def bimatrix(payoffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,21 +184,23 @@ def mixture_regret(payoffs: np.ndarray | Sequence, profile: Sequence) -> float:
 
 
 def is_nash(payoffs: np.ndarray | Sequence, profile: Sequence, *, tol: float = 1e-8) -> bool:
-    """True when no player gains more than ``tol`` by deviating (Nash, 1951)."""
-    return mixture_regret(payoffs, profile) <= tol
+    """True when no player gains more than ``tol`` times the payoff range (:func:`payoff_range`) by deviating
+    (Nash, 1951)."""
+    return mixture_regret(normalize(payoffs).unit, profile) <= tol
 
 
-def merge_duplicates(payoffs: np.ndarray | Sequence, *, atol: float = 0.0
+def merge_duplicates(payoffs: np.ndarray | Sequence, *, tol: float = 0.0
                      ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The game with payoff-equivalent strategies merged, and each player's kept strategy indices.
 
     Strategy ``k`` of player ``p`` duplicates an earlier ``j`` when every player's payoff is the same (within
-    ``atol``) whichever the others play; only the first of each class is kept. PSRO meta-games are full of such
-    copies (an oracle returns the same best response again), which make the game degenerate and slow down every
-    n-player method. An equilibrium of the reduced game, with zeros at the dropped strategies, is one of the
-    original game with the same regrets (see :func:`expand_profile`).
+    ``tol`` times the payoff range) whichever the others play; only the first of each class is kept. PSRO
+    meta-games are full of such copies (an oracle returns the same best response again), which make the game
+    degenerate and slow down every n-player method. An equilibrium of the reduced game, with zeros at the dropped
+    strategies, is one of the original game with the same regrets (see :func:`expand_profile`).
     """
     arr = as_payoffs(payoffs)
+    atol = tol * payoff_range(arr)
     kept: list[np.ndarray] = []
     for p in range(arr.shape[0]):
         slices = np.moveaxis(arr, 1 + p, 0)

@@ -7,6 +7,9 @@ References:
     Brown (1951), "Iterative solution of games by fictitious play"; Robinson (1951) (convergence in zero-sum
     games); Shapley (1964), "Some topics in two-person games" (non-convergence in his 3x3 game).
     Lanctot et al. (2017), "A unified game-theoretic approach to multiagent RL" (projected replicator dynamics).
+
+The dynamics run in the caller's payoff units (time ``dt`` is measured against payoff differences, as in the
+references); their convergence ``tol`` is relative to the payoff range, so the diagnosis is scale-free.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from solvers.equilibrium.core import as_payoffs, as_profile, deviation_payoffs, uniform_profile
+from solvers.equilibrium.core import as_payoffs, as_profile, deviation_payoffs, payoff_range, uniform_profile
 
 __all__ = ["Trajectory", "replicator_dynamics", "fictitious_play", "projected_replicator_dynamics", "classify",
            "is_symmetric"]
@@ -26,9 +29,10 @@ STATUSES = ("converged", "converging", "cycling", "stalled")
 @dataclasses.dataclass(frozen=True)
 class Trajectory:
     """``times (T,)``; ``profiles``: one ``(T, S_i)`` array per player (identical arrays for a single
-    population); ``nash_conv (T,)``; ``actions (T, n)`` pure actions played (fictitious play; empty otherwise);
-    ``status`` one of ``converged`` (NashConv <= tol at the end), ``converging`` (NashConv falling like a power
-    of time), ``cycling`` (still moving around without approaching equilibrium) or ``stalled``."""
+    population); ``nash_conv (T,)`` in payoff units; ``actions (T, n)`` pure actions played (fictitious play; empty
+    otherwise); ``status`` one of ``converged`` (NashConv <= tol times the payoff range at the end),
+    ``converging`` (NashConv falling like a power of time), ``cycling`` (still moving around without approaching
+    equilibrium) or ``stalled``."""
 
     times: np.ndarray
     profiles: list[np.ndarray]
@@ -42,9 +46,10 @@ class Trajectory:
 
 
 def is_symmetric(payoffs: np.ndarray, *, tol: float = 1e-12) -> bool:
-    """Symmetric 2-player game: square and ``payoffs[1] == payoffs[0].T``."""
+    """Symmetric 2-player game: square and ``payoffs[1] == payoffs[0].T`` (within ``tol`` times the payoff
+    range)."""
     return payoffs.shape[0] == 2 and payoffs.shape[1] == payoffs.shape[2] and bool(
-        np.all(np.abs(payoffs[1] - payoffs[0].T) <= tol))
+        np.all(np.abs(payoffs[1] - payoffs[0].T) <= tol * payoff_range(payoffs)))
 
 
 def _nash_conv_of(payoffs: np.ndarray, prof: Sequence[np.ndarray]) -> float:
@@ -101,7 +106,8 @@ def replicator_dynamics(payoffs: np.ndarray | Sequence, *, x0: Sequence | None =
 
     ``single_population=True`` (symmetric 2-player games): one population playing against itself,
     ``dx/dt = x (A x - x^T A x)``; otherwise one population per player (n-population replicator).
-    ``x0``: a start profile (default uniform; for a single population one vector is enough).
+    ``x0``: a start profile (default uniform; for a single population one vector is enough). ``tol`` (for
+    ``status``) is relative to the payoff range.
     """
     arr = as_payoffs(payoffs)
     single = _single_population(arr, single_population)
@@ -128,7 +134,7 @@ def replicator_dynamics(payoffs: np.ndarray | Sequence, *, x0: Sequence | None =
     times_arr = np.array(times)
     nc = np.array([_nash_conv_of(arr, [p[t] for p in profiles]) for t in range(len(times_arr))])
     return Trajectory(times=times_arr, profiles=profiles, nash_conv=nc, actions=np.zeros((0, arr.shape[0]), int),
-                      status=classify(times_arr, profiles, nc, tol=tol))
+                      status=classify(times_arr, profiles, nc / payoff_range(arr), tol=tol))
 
 
 def fictitious_play(payoffs: np.ndarray | Sequence, *, iterations: int = 2000, initial_actions: Sequence[int] |
@@ -136,7 +142,8 @@ def fictitious_play(payoffs: np.ndarray | Sequence, *, iterations: int = 2000, i
     """Discrete simultaneous fictitious play (Brown, 1951): every round each player best-responds (lowest index
     on ties) to the empirical frequencies of the others' past actions. ``profiles`` are the empirical frequencies
     after each round (row ``t`` after ``t + 1`` rounds); ``actions`` the actions played.
-    ``single_population``: symmetric games, one frequency vector playing against itself."""
+    ``single_population``: symmetric games, one frequency vector playing against itself. ``tol`` (for
+    ``status``) is relative to the payoff range."""
     arr = as_payoffs(payoffs)
     single = _single_population(arr, single_population)
     if iterations < 2:
@@ -172,7 +179,7 @@ def fictitious_play(payoffs: np.ndarray | Sequence, *, iterations: int = 2000, i
     times = np.arange(1, iterations + 1, dtype=float)
     nc = np.array([_nash_conv_of(arr, [p[t] for p in profiles]) for t in range(iterations)])
     return Trajectory(times=times, profiles=profiles, nash_conv=nc, actions=np.array(actions, dtype=int),
-                      status=classify(times, profiles, nc, tol=tol))
+                      status=classify(times, profiles, nc / payoff_range(arr), tol=tol))
 
 
 def _project(v: np.ndarray, floor: float) -> np.ndarray:

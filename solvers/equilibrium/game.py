@@ -14,6 +14,9 @@ __all__ = ["NormalFormGame"]
 class NormalFormGame:
     """An n-player normal-form game with payoffs ``(n_players, S_1, ..., S_n)`` and optional strategy names.
 
+    Every ``tol`` is relative to the payoff range (see :mod:`solvers.equilibrium.core`): scaling or shifting the
+    payoffs changes no answer.
+
     Example::
 
         g = NormalFormGame(prisoners_dilemma(), names=[["C", "D"], ["C", "D"]])

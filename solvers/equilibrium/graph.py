@@ -17,7 +17,7 @@ from typing import Sequence
 import networkx as nx
 import numpy as np
 
-from solvers.equilibrium.core import as_payoffs
+from solvers.equilibrium.core import as_payoffs, payoff_range
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,10 @@ __all__ = ["response_graph", "sink_components", "AlphaRankResult", "alpharank"]
 
 def response_graph(payoffs: np.ndarray | Sequence, *, tol: float = 1e-12) -> nx.DiGraph:
     """Directed graph over pure profiles (tuples): an edge ``a -> b`` when ``b`` differs from ``a`` in one
-    player's strategy and that player gains more than ``tol``. Edge attributes: ``player``, ``gain``;
-    node attribute ``payoffs`` (the payoff vector)."""
+    player's strategy and that player gains more than ``tol`` times the payoff range. Edge attributes: ``player``,
+    ``gain`` (in payoff units); node attribute ``payoffs`` (the payoff vector)."""
     arr = as_payoffs(payoffs)
+    threshold = tol * payoff_range(arr)
     n = arr.shape[0]
     g = nx.DiGraph()
     for prof in itertools.product(*[range(s) for s in arr.shape[1:]]):
@@ -41,7 +42,7 @@ def response_graph(payoffs: np.ndarray | Sequence, *, tol: float = 1e-12) -> nx.
                     continue
                 other = prof[:i] + (a,) + prof[i + 1:]
                 gain = arr[(i,) + other] - here
-                if gain > tol:
+                if gain > threshold:
                     g.add_edge(prof, other, player=i, gain=float(gain))
     return g
 

@@ -2,9 +2,10 @@
 probability vector per player.
 
 ``meta_solver(name_or_callable)`` returns such a callable; names: ``uniform`` (fictitious play over the
-population), ``nash`` (a verified Nash equilibrium, :func:`solvers.equilibrium.solve.nash`; on a game of 3 or more
-players where none is found within its time bound, the best approximate one,
-:func:`solvers.equilibrium.solve.approximate_nash`, with a logged warning), ``prd`` (projected
+population), ``nash`` (a verified Nash equilibrium, :func:`solvers.equilibrium.solve.nash`, regret within its
+``tol`` relative to the meta-game's payoff range; on a game of 3 or more players where its portfolio, bounded by
+iteration counts, finds none, the best approximate one, :func:`solvers.equilibrium.solve.approximate_nash`, with
+a logged warning), ``prd`` (projected
 replicator dynamics), ``alpharank`` (per-player marginals of the alpha-rank distribution, Muller et al., 2020,
 "A generalized training approach for multiagent learning").
 """
@@ -34,15 +35,16 @@ def _uniform(payoffs: np.ndarray) -> list[np.ndarray]:
 
 def nash_meta_solver(payoffs: np.ndarray, *, seed: int = 0) -> list[np.ndarray]:
     """The ``nash`` meta-solver: a verified Nash equilibrium (:func:`solvers.equilibrium.solve.nash`, ``seed`` for
-    its perturbations and random starts); for 3 or more players, when none is found within its time bound, the
-    best approximate one (:func:`solvers.equilibrium.solve.approximate_nash`) with a logged warning."""
+    its perturbations and random starts); for 3 or more players, when its portfolio (bounded by iteration counts,
+    so the answer does not depend on the machine) finds none, the best approximate one
+    (:func:`solvers.equilibrium.solve.approximate_nash`) with a logged warning."""
     try:
         return [np.asarray(p, float) for p in nash(payoffs, seed=seed)]
     except EquilibriumNotFoundError:
         if payoffs.shape[0] == 2:  # two-player methods are complete: this is a bug, not a hard game
             raise
     profile = approximate_nash(payoffs)
-    logger.warning("no verified Nash equilibrium of the %s meta-game found in time; using an approximate one "
+    logger.warning("no verified Nash equilibrium of the %s meta-game found; using an approximate one "
                    "(NashConv %.3g on the meta-game)", "x".join(map(str, payoffs.shape[1:])),
                    nash_conv(payoffs, profile))
     return profile

@@ -10,6 +10,10 @@ References:
     Fischer (1992), "A special Newton-type optimization method", Optimization 24: the complementarity function
     used by :func:`complementarity_polish` (Nash equilibria as solutions of a nonlinear complementarity problem,
     McKelvey & McLennan 1996, "Computation of equilibria in finite games").
+
+Every ``tol`` (and McLennan-Tourky's ``epsilon``) is relative to the payoff range: each public function works on
+the payoffs mapped onto ``[0, 1]`` (:func:`solvers.equilibrium.core.normalize`), so the residual bounds inside are
+relative too and scaling or shifting a game changes no answer.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from scipy import optimize
 
-from solvers.equilibrium.core import as_payoffs, as_profile, deviation_payoffs, mixture_regret
+from solvers.equilibrium.core import as_profile, deviation_payoffs, mixture_regret, normalize
 from solvers.equilibrium.two_player import EquilibriumNotFoundError, deduplicate, pure_nash
 
 logger = logging.getLogger(__name__)
@@ -40,7 +44,8 @@ def _expand(sizes: Sequence[int], supports: Sequence[np.ndarray], z: np.ndarray)
 
 
 def _solve_two_player(arr: np.ndarray, supports: Sequence[np.ndarray]) -> list[np.ndarray] | None:
-    """Linear indifference system of a bimatrix game on supports (I, J); least squares for unequal sizes."""
+    """Linear indifference system of a bimatrix game on supports (I, J); least squares for unequal sizes.
+    ``arr`` has unit payoff range, so the residual bound is relative."""
     I, J = supports
     A, B = arr[0], arr[1]
     out = []
@@ -65,9 +70,9 @@ def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int]], *, x0:
                   starts: int = 3, seed: int = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
     """Profiles with the given supports where each player is indifferent over their support, found from
     ``starts`` starting points (``x0`` first, then uniform, then Dirichlet draws from ``seed``). Returned profiles
-    are verified Nash equilibria (largest regret <= ``tol``); may be empty.
+    are verified Nash equilibria (largest regret <= ``tol`` times the payoff range); may be empty.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     sizes = arr.shape[1:]
     sups = [np.asarray(s, dtype=int) for s in supports]
     n = arr.shape[0]
@@ -121,9 +126,9 @@ def polish(payoffs: np.ndarray | Sequence, profile: Sequence, *, support_tol: fl
            tol: float = 1e-8) -> list[np.ndarray] | None:
     """Turn an approximate equilibrium into an exact one: re-solve the indifference system on its support
     (probabilities above ``support_tol``, or above each of several thresholds in turn), starting from it, and
-    failing that refine it without a support guess (:func:`complementarity_polish`). ``None`` when the result is
-    not within ``tol``."""
-    arr = as_payoffs(payoffs)
+    failing that refine it without a support guess (:func:`complementarity_polish`). ``None`` when the result's
+    regret exceeds ``tol`` times the payoff range."""
+    arr = normalize(payoffs).unit
     prof = as_profile(arr, profile, tol=1e-6)
     if mixture_regret(arr, prof) <= tol:
         return prof
@@ -147,28 +152,26 @@ def complementarity_polish(payoffs: np.ndarray | Sequence, profile: Sequence, *,
     ``x_ik >= 0``, ``v_i - u_ik(x_-i) >= 0``, their product is 0, and ``sum_k x_ik = 1`` -- a nonlinear
     complementarity problem. The Fischer-Burmeister function ``phi(a, b) = a + b - sqrt(a^2 + b^2)`` is zero
     exactly when ``a, b >= 0`` and ``ab = 0``, so the equilibria are the zeros of a square system, found here by
-    least squares from ``profile`` (payoffs scaled to a unit range). The support falls out of the solution, which
+    least squares from ``profile`` (payoffs mapped onto ``[0, 1]``). The support falls out of the solution, which
     is what makes this work where support polishing guessed wrong. From a start near an equilibrium it converges in
     a few dozen evaluations; ``max_nfev`` caps the (finite-difference) effort elsewhere. ``None`` unless the result's
-    regret <= ``tol``.
+    regret <= ``tol`` times the payoff range.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     prof = as_profile(arr, profile, tol=1e-6)
     n, sizes = arr.shape[0], arr.shape[1:]
-    span = float(arr.max() - arr.min())
-    scaled = arr / span if span > 0 else arr
     cuts = np.cumsum(sizes)[:-1]
 
     def residual(z: np.ndarray) -> np.ndarray:
         xs = np.split(z[:-n], cuts)
-        dev = deviation_payoffs(scaled, xs)
+        dev = deviation_payoffs(arr, xs)
         parts = []
         for i in range(n):
             a, b = xs[i], z[-n + i] - dev[i]
             parts += [a + b - np.sqrt(a * a + b * b), np.array([xs[i].sum() - 1.0])]
         return np.concatenate(parts)
 
-    z0 = np.concatenate(prof + [np.array([d.max() for d in deviation_payoffs(scaled, prof)])])
+    z0 = np.concatenate(prof + [np.array([d.max() for d in deviation_payoffs(arr, prof)])])
     try:
         res = optimize.least_squares(residual, z0, xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=max_nfev)
     except ValueError:  # pragma: no cover - non-finite residuals
@@ -212,7 +215,8 @@ def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, fi
                         dedup_tol: float = 1e-6) -> list[list[np.ndarray]]:
     """Nash equilibria of an n-player game by support enumeration (Porter, Nudelman & Shoham, 2008).
 
-    Pure equilibria come first (direct check). Every returned profile is verified (largest regret <= ``tol``).
+    Pure equilibria come first (direct check). Every returned profile is verified (largest regret <= ``tol``
+    times the payoff range).
     For n >= 3 the per-support polynomial system is solved numerically from ``starts`` points, so isolated
     equilibria may in rare cases be missed; for 2 players the system is linear (exact). Degenerate games with
     continua of equilibria give one representative per support profile.
@@ -220,7 +224,7 @@ def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, fi
     Raises:
         ValueError: the game has more than ``max_supports`` support profiles.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     sizes = arr.shape[1:]
     total = int(np.prod([2 ** s - 1 for s in sizes], dtype=float))
     if total > max_supports:
@@ -241,12 +245,13 @@ def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, fi
 
 def mclennan_tourky_epsilon(payoffs: np.ndarray, *, epsilon: float, max_iter: int, init: Sequence | None = None
                             ) -> tuple[list[np.ndarray], object]:
-    """quantecon's McLennan-Tourky iteration as is: an epsilon-equilibrium (unverified) and its result record."""
+    """quantecon's McLennan-Tourky iteration on the payoffs mapped onto ``[0, 1]``: an epsilon-equilibrium
+    (``epsilon`` relative to the payoff range; unverified) and its result record."""
     from quantecon.game_theory import NormalFormGame
     from quantecon.game_theory import mclennan_tourky as quantecon_mclennan_tourky
 
     # quantecon's payoff_profile_array has shape (S_1, ..., S_n, n)
-    g = NormalFormGame(np.moveaxis(as_payoffs(payoffs), 0, -1))
+    g = NormalFormGame(np.moveaxis(normalize(payoffs).unit, 0, -1))
     ne, res = quantecon_mclennan_tourky(g, init=init, epsilon=epsilon, max_iter=max_iter, full_output=True)
     return [np.asarray(p, float) for p in ne], res
 
@@ -255,7 +260,7 @@ def mclennan_tourky(payoffs: np.ndarray | Sequence, *, epsilon: float = 1e-4, ma
                     tol: float = 1e-8, init: Sequence | None = None) -> list[np.ndarray]:
     """One Nash equilibrium of an n-player game: McLennan & Tourky's (2006, "From imitation games to Kakutani")
     iteration (quantecon) to an epsilon-equilibrium, then :func:`polish` to an exact one, verified (largest regret
-    <= ``tol``).
+    <= ``tol``; ``tol`` and ``epsilon`` relative to the payoff range).
 
     The iteration's cost grows with the square of its length (each step solves a growing imitation game), and an
     epsilon-equilibrium usually already has the exact equilibrium's support. So epsilon is tightened in steps,
@@ -266,7 +271,7 @@ def mclennan_tourky(payoffs: np.ndarray | Sequence, *, epsilon: float = 1e-4, ma
     Raises:
         EquilibriumNotFoundError: no polished profile is within ``tol``, down to ``epsilon``.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     if not 0 < epsilon < 1:
         raise ValueError(f"epsilon={epsilon!r} is not allowed: expected a number in (0, 1)")
     schedule = [e for e in (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5) if e > epsilon] + [epsilon]
@@ -276,5 +281,5 @@ def mclennan_tourky(payoffs: np.ndarray | Sequence, *, epsilon: float = 1e-4, ma
         if fixed is not None:
             return fixed
     raise EquilibriumNotFoundError(
-        f"McLennan-Tourky: regret {mixture_regret(arr, prof):.3g} after {res.num_iter} iterations at "
+        f"McLennan-Tourky: relative regret {mixture_regret(arr, prof):.3g} after {res.num_iter} iterations at "
         f"epsilon={epsilon} (converged={res.converged}); polishing did not reach tol={tol}")

@@ -1,8 +1,10 @@
 """One entry point for Nash equilibria of any normal-form game: :func:`nash` (one verified equilibrium by a
 named method) and :func:`all_nash` (every equilibrium of a small game, deduplicated).
 
-Every profile returned here has largest regret <= ``tol`` on the given payoffs; otherwise
-:class:`EquilibriumNotFoundError` is raised.
+Every profile returned here has largest regret <= ``tol`` times the payoff range
+(:func:`~solvers.equilibrium.core.payoff_range`) on the given payoffs; otherwise :class:`EquilibriumNotFoundError`
+is raised. The solvers run on the payoffs mapped onto ``[0, 1]`` (:func:`~solvers.equilibrium.core.normalize`), so
+multiplying a game by a positive constant or adding a constant changes no answer.
 """
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
-from solvers.equilibrium.core import as_payoffs, expand_profile, merge_duplicates, mixture_regret, nash_conv
+from solvers.equilibrium.core import expand_profile, merge_duplicates, mixture_regret, nash_conv, normalize
 from solvers.equilibrium.dynamics import fictitious_play, replicator_dynamics
 from solvers.equilibrium.n_player import mclennan_tourky, mclennan_tourky_epsilon, polish, support_enumeration
 from solvers.equilibrium.two_player import (EquilibriumNotFoundError, deduplicate, lemke_howson, lemke_howson_all,
                                             nashpy_equilibria, pure_nash)
-from solvers.equilibrium.zero_sum import is_zero_sum, solve_zero_sum
+from solvers.equilibrium.zero_sum import is_constant_sum, solve_zero_sum
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +29,15 @@ NASH_METHODS = ("auto", "pure", "lemke_howson", "lp", "support_enumeration", "mc
 
 
 def _verify(arr: np.ndarray, prof: Sequence[np.ndarray], tol: float, method: str) -> list[np.ndarray]:
+    """``prof`` (polished if need be) as an equilibrium of the unit game ``arr`` within ``tol``."""
     prof = [np.asarray(p, float) for p in prof]
     if mixture_regret(arr, prof) <= tol:
         return prof
     fixed = polish(arr, prof, tol=tol)
     if fixed is None:
         raise EquilibriumNotFoundError(
-            f"method={method!r} returned a profile with regret {mixture_regret(arr, prof):.3g} > tol={tol}")
+            f"method={method!r} returned a profile with regret {mixture_regret(arr, prof):.3g} > tol={tol} "
+            "(relative to the payoff range)")
     return fixed
 
 
@@ -79,9 +83,9 @@ def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int) -> list[np.ndarra
 
 def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1e-8, timeout: float = 10.0,
          seed: int = 0) -> list[np.ndarray]:
-    """One Nash equilibrium, verified (largest regret <= ``tol``).
+    """One Nash equilibrium, verified (largest regret <= ``tol`` times the payoff range).
 
-    Methods (see :data:`NASH_METHODS`): ``auto`` picks the zero-sum LP for 2-player zero-sum games,
+    Methods (see :data:`NASH_METHODS`): ``auto`` picks the zero-sum LP for 2-player zero-sum (or constant-sum) games,
     Lemke-Howson (quantecon, numba) for other 2-player games, and for n >= 3 players a pure equilibrium, then, on
     the game with payoff-equivalent strategies merged (:func:`~solvers.equilibrium.core.merge_duplicates`),
     fictitious play, McLennan-Tourky, longer fictitious play and (small games) support enumeration
@@ -94,7 +98,7 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
         ValueError: unknown method, or a 2-player-only method on an n-player game.
         EquilibriumNotFoundError: the method found nothing verified.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     n = arr.shape[0]
     if method not in NASH_METHODS:
         raise ValueError(f"method={method!r}; choose one of {NASH_METHODS}")
@@ -103,7 +107,7 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
         raise ValueError(f"method={method!r} solves 2-player games only; payoffs has {n} players")
     if method == "auto":
         if n == 2:
-            if is_zero_sum(arr):
+            if is_constant_sum(arr):
                 try:
                     return _verify(arr, solve_zero_sum(arr).profile, tol, "lp")
                 except EquilibriumNotFoundError:
@@ -144,11 +148,11 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
 
 
 def approximate_nash(payoffs: np.ndarray | Sequence, *, iterations: int = 10_000) -> list[np.ndarray]:
-    """An approximate equilibrium for games where :func:`nash` finds no verified one in time: the lower-NashConv of
+    """An approximate equilibrium for games where :func:`nash` finds no verified one: the lower-NashConv of
     fictitious play's best time average over ``iterations`` rounds (Brown 1951) and McLennan-Tourky's
     epsilon-equilibrium (length-capped), polished to an exact equilibrium when that succeeds. Its quality is
-    ``nash_conv(payoffs, profile)``; nothing is verified."""
-    arr = as_payoffs(payoffs)
+    ``nash_conv(payoffs, profile)``; nothing is verified. Runs on the payoffs mapped onto ``[0, 1]``."""
+    arr = normalize(payoffs).unit
     reduced, kept = merge_duplicates(arr)
     traj = fictitious_play(reduced, iterations=iterations)
     best = int(np.argmin(traj.nash_conv))
@@ -164,12 +168,13 @@ def all_nash(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, dedup_tol: fl
     """Every equilibrium of a small game, verified and deduplicated (within ``dedup_tol``): support enumeration
     (exact for 2 players; for n >= 3 a polynomial system per support, solved from several starts), plus, for
     2 players, the equilibria Lemke-Howson reaches from every label. Degenerate games with continua of
-    equilibria get one representative per support profile. Pure equilibria come first.
+    equilibria get one representative per support profile. Pure equilibria come first. ``tol`` is relative to
+    the payoff range, so the answer is the same for ``c * payoffs + d`` (``c > 0``).
 
     Raises:
         ValueError: more than ``max_supports`` support profiles (too large to enumerate).
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     found = support_enumeration(arr, tol=tol, max_supports=max_supports, seed=seed, dedup_tol=dedup_tol)
     if arr.shape[0] == 2:
         found += lemke_howson_all(arr, tol=tol)

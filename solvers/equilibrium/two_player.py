@@ -6,6 +6,9 @@ References:
     von Stengel (2007), "Equilibrium computation for two-player games in strategic and extensive form", AGT ch. 3
     (support enumeration, vertex enumeration).
     Knight & Campbell (2018), "Nashpy: a Python library for the computation of Nash equilibria", JOSS 3(30).
+
+Every ``tol`` and ``perturbation`` is relative to the payoff range: each solver works on the payoffs mapped onto
+``[0, 1]`` (:func:`solvers.equilibrium.core.normalize`), so scaling or shifting a game changes no answer.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from solvers.equilibrium.bounded import BoundedRun, run_bounded
-from solvers.equilibrium.core import as_payoffs, bimatrix, mixture_regret
+from solvers.equilibrium.core import as_payoffs, bimatrix, mixture_regret, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +37,10 @@ class EquilibriumNotFoundError(RuntimeError):
 def pure_nash(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8) -> list[tuple[int, ...]]:
     """All pure-strategy Nash equilibria of an n-player game, by direct check of every profile (row-major order).
 
-    A profile is an equilibrium when every player's payoff is within ``tol`` of their best unilateral deviation.
+    A profile is an equilibrium when every player's payoff is within ``tol`` times the payoff range of their best
+    unilateral deviation.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     n = arr.shape[0]
     ok = np.ones(arr.shape[1:], dtype=bool)
     for i in range(n):
@@ -66,6 +70,7 @@ def deduplicate(profiles: Sequence[Sequence[np.ndarray]], *, tol: float = 1e-6) 
 def trivial_equilibria(payoffs: np.ndarray, *, tol: float = 1e-8) -> list[list[np.ndarray]] | None:
     """Equilibria of games where some player has a single strategy (1 x n, m x 1): the others' pure best
     responses. ``None`` when the game is not of that kind. (nashpy hangs or raises on these.)"""
+    payoffs = as_payoffs(payoffs)
     if min(payoffs.shape[1:]) > 1:
         return None
     return [[_unit(s, a) for s, a in zip(payoffs.shape[1:], prof)] for prof in pure_nash(payoffs, tol=tol)]
@@ -85,14 +90,14 @@ def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_ite
     """One Nash equilibrium of a bimatrix game by Lemke-Howson (quantecon's numba implementation, lexicographic
     ratio test), with the capping heuristic of Codenotti et al. (2008) over all initial pivots.
 
-    The result is verified (largest regret <= ``tol``); if a run fails (cap reached, numerical trouble) the other
-    initial pivots are tried, then a copy of the game perturbed by ``perturbation`` times its payoff scale
-    (``seed`` fixes the noise), still verified against the original payoffs.
+    The result is verified (largest regret <= ``tol`` times the payoff range); if a run fails (cap reached,
+    numerical trouble) the other initial pivots are tried, then a copy of the game perturbed by ``perturbation``
+    times its payoff range (``seed`` fixes the noise), still verified against the original payoffs.
 
     Raises:
         EquilibriumNotFoundError: nothing verified.
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     A, B = bimatrix(arr)
     trivial = trivial_equilibria(arr, tol=tol)
     if trivial:
@@ -102,7 +107,6 @@ def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_ite
         raise ValueError(f"init_pivot={init_pivot}; must be in [0, {m + n})")
     from quantecon.game_theory import lemke_howson as qe_lh
 
-    scale = max(1.0, float(np.abs(arr).max()))
     rng = np.random.default_rng(seed)
     attempts = [(A, B, k) for k in [init_pivot] + [k for k in range(m + n) if k != init_pivot]]
     best: tuple[float, list[np.ndarray]] | None = None
@@ -124,7 +128,7 @@ def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_ite
             # with capping, quantecon already cycled through all pivots: go straight to perturbation
             break
     for _ in range(3):
-        noise = perturbation * scale
+        noise = perturbation  # the unit game has range 1
         A_p = A + noise * rng.standard_normal(A.shape)
         B_p = B + noise * rng.standard_normal(B.shape)
         ne = qe_lh(_qe_game(A_p, B_p), init_pivot=init_pivot, max_iter=max_iter, capping=capping)
@@ -132,16 +136,17 @@ def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_ite
         if all(np.all(np.isfinite(p)) for p in prof) and mixture_regret(arr, prof) <= tol:
             return prof
     raise EquilibriumNotFoundError(
-        f"Lemke-Howson found no equilibrium with regret <= tol={tol} on a {m}x{n} game "
-        f"(best regret {best[0] if best else float('nan'):.3g})")
+        f"Lemke-Howson found no equilibrium with regret <= tol={tol} (relative to the payoff range) on a {m}x{n} "
+        f"game (best relative regret {best[0] if best else float('nan'):.3g})")
 
 
 def lemke_howson_all(payoffs: np.ndarray | Sequence, *, max_iter: int = 10**6, tol: float = 1e-8,
                      dedup_tol: float = 1e-6) -> list[list[np.ndarray]]:
     """Equilibria reached by Lemke-Howson from every initial pivot (label), verified and deduplicated.
 
-    Not guaranteed to find all equilibria (Shapley, 1974: LH reaches an odd number of them)."""
-    arr = as_payoffs(payoffs)
+    Not guaranteed to find all equilibria (Shapley, 1974: LH reaches an odd number of them). ``tol`` is relative
+    to the payoff range."""
+    arr = normalize(payoffs).unit
     A, B = bimatrix(arr)
     trivial = trivial_equilibria(arr, tol=tol)
     if trivial is not None:
@@ -216,13 +221,14 @@ def nashpy_equilibria(payoffs: np.ndarray | Sequence, *, method: str = "support_
                       mp_context: str | None = None) -> list[list[np.ndarray]]:
     """Verified, deduplicated equilibria from one of nashpy's methods, each call bounded by ``timeout`` seconds.
 
-    Games where a player has one strategy are solved directly (nashpy hangs or raises on them). When nashpy
-    errors or returns nothing verified (degenerate games), it is re-run on copies perturbed by ``perturbation``,
-    then 1e-6, then 1e-3 times the payoff scale (``seed`` fixes the noise); their equilibria are re-solved on
-    their supports in the original game (:func:`solvers.equilibrium.n_player.polish`) and verified there.
-    Results found before a timeout are kept; a timeout with nothing verified returns ``[]`` (logged).
+    nashpy runs on the payoffs mapped onto ``[0, 1]``; ``tol`` is relative to the payoff range. Games where a
+    player has one strategy are solved directly (nashpy hangs or raises on them). When nashpy errors or returns
+    nothing verified (degenerate games), it is re-run on copies perturbed by ``perturbation``, then 1e-6, then 1e-3
+    times the payoff range (``seed`` fixes the noise); their equilibria are re-solved on their supports in the
+    original game (:func:`solvers.equilibrium.n_player.polish`) and verified there. Results found before a timeout
+    are kept; a timeout with nothing verified returns ``[]`` (logged).
     """
-    arr = as_payoffs(payoffs)
+    arr = normalize(payoffs).unit
     if arr.shape[0] != 2:
         raise ValueError(f"payoffs has {arr.shape[0]} players; nashpy solves 2-player games only")
     trivial = trivial_equilibria(arr, tol=tol)
@@ -231,14 +237,13 @@ def nashpy_equilibria(payoffs: np.ndarray | Sequence, *, method: str = "support_
     run = nashpy_run(arr, method=method, timeout=timeout, mp_context=mp_context)
     found = _verified(arr, run.items, tol)
     rng = np.random.default_rng(seed)
-    scale = max(1.0, float(np.abs(arr).max()))
     for eps in (perturbation, 1e-6, 1e-3):
         left = timeout - run.seconds
         if found or run.timed_out or left <= 0:
             break
         logger.info("nashpy %s: %s; retrying on a game perturbed by %g", method, run.error or "nothing verified",
                     eps)
-        perturbed = arr + eps * scale * rng.standard_normal(arr.shape)
+        perturbed = arr + eps * rng.standard_normal(arr.shape)
         run = nashpy_run(perturbed, method=method, timeout=left, mp_context=mp_context)
         found = _verified(arr, run.items, tol, polish_items=True)
     if run.timed_out and not found:

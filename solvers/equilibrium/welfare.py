@@ -1,7 +1,8 @@
 """Social welfare and Pareto efficiency of pure profiles and of sets of (mixed) equilibria.
 
 Pareto dominance as in Pareto (1906) / Mas-Colell, Whinston & Green (1995), ch. 16: ``u`` dominates ``w`` when
-``u >= w`` componentwise and ``u > w`` somewhere (here with a tolerance ``tol``).
+``u >= w`` componentwise and ``u > w`` somewhere (here with a tolerance ``tol``, relative to the range of the
+payoffs compared, so scaling or shifting them changes no answer).
 """
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ __all__ = ["pareto_mask", "pareto_pure", "pareto_equilibria", "utilitarian_welfa
 
 
 def pareto_mask(points: np.ndarray | Sequence, *, tol: float = 1e-9) -> np.ndarray:
-    """Boolean mask of the rows of ``points`` (``k x n_players`` payoff vectors) that no other row dominates."""
+    """Boolean mask of the rows of ``points`` (``k x n_players`` payoff vectors) that no other row dominates
+    (by more than ``tol`` times the range of ``points``)."""
     pts = np.asarray(points, dtype=float)
     if pts.ndim != 2:
         raise ValueError(f"points must be a (k, n_players) array; got shape {pts.shape}")
+    span = float(np.ptp(pts)) if pts.size else 0.0
+    tol = tol * (span if span > 0 else 1.0)
     ge = np.all(pts[:, None, :] >= pts[None, :, :] - tol, axis=2)  # ge[j, i]: j weakly better than i
     gt = np.any(pts[:, None, :] > pts[None, :, :] + tol, axis=2)
     dominated = np.any(ge & gt, axis=0)
