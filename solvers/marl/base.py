@@ -5,8 +5,9 @@ from __future__ import annotations
 import abc
 import dataclasses
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pyspiel

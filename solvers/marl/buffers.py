@@ -1,7 +1,7 @@
 """A joint replay buffer for centralised critics: one row per vector-env step and episode, all agents together."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

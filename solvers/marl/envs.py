@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -196,7 +197,7 @@ class ParallelEnvVector(MultiAgentVectorEnv):
             live = env.agents
             joint = {agent: (int(actions[i][b]) if discrete[i] else actions[i][b])
                      for i, agent in enumerate(self.agents) if agent in live}
-            observations, reward, terms, truncs, infos = env.step(joint)
+            observations, reward, terms, _truncs, infos = env.step(joint)
             for i, agent in enumerate(self.agents):
                 rewards[b, i] = reward.get(agent, 0.0)
             self._returns[b] += rewards[b]

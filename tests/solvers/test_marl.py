@@ -11,8 +11,14 @@ from pettingzoo import ParallelEnv
 
 from marketgames.envs import lob_market_parallel_env
 from solvers.checkpoint import CheckpointError
-from solvers.marl import (MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig, MarketVectorAdapter,
-                          ParallelEnvVector)
+from solvers.marl import (
+    MADDPG,
+    IndependentDQN,
+    IndependentDQNConfig,
+    MADDPGConfig,
+    MarketVectorAdapter,
+    ParallelEnvVector,
+)
 from solvers.rl.dqn import DQNConfig
 
 MARKET = "python_lob_market(players=2,steps=5)"
@@ -161,7 +167,7 @@ def test_parallel_adapter_seeds_each_copy_from_one_seed():
 @pytest.mark.parametrize("dict_obs", [False, True])
 @pytest.mark.parametrize("learner", ["idqn", "maddpg"])
 def test_learners_act_legally_with_masks_from_infos_or_dict_obs(dict_obs, learner):
-    factory = lambda: MaskedToy(dict_obs=dict_obs)  # noqa: E731
+    factory = lambda: MaskedToy(dict_obs=dict_obs)
     if learner == "idqn":
         agent = IndependentDQN(factory, small_idqn(), seed=0)
     else:
@@ -232,10 +238,10 @@ def _run_resumed(make, a, b, tmp_path):
 @pytest.mark.parametrize("case", ["idqn", "idqn_shared", "maddpg", "maddpg_continuous"])
 def test_train_save_load_train_equals_uninterrupted_training(case, tmp_path):
     if case.startswith("idqn"):
-        make = lambda: IndependentDQN(lambda: lob_market_parallel_env(MARKET),  # noqa: E731
+        make = lambda: IndependentDQN(lambda: lob_market_parallel_env(MARKET),
                                       small_idqn(share_parameters=case == "idqn_shared"), seed=5)
     else:
-        make = lambda: MADDPG(speaker_listener(continuous=case.endswith("continuous")),  # noqa: E731
+        make = lambda: MADDPG(speaker_listener(continuous=case.endswith("continuous")),
                               small_maddpg(), seed=5)
     # episodes have 5 steps and 2 copies: 40 env steps end every episode
     whole, log, resumed, log_a, log_b = _run_resumed(make, 40, 60, tmp_path)
@@ -262,7 +268,7 @@ def test_load_refuses_other_kinds_and_other_agents(tmp_path):
 @pytest.mark.parametrize("learner", ["idqn", "maddpg"])
 def test_policy_is_greedy_on_the_openspiel_observation_which_equals_the_env_observation(learner):
     game = pyspiel.load_game(MARKET)
-    factory = lambda: lob_market_parallel_env(game)  # noqa: E731
+    factory = lambda: lob_market_parallel_env(game)
     agent = (IndependentDQN(factory, small_idqn(), seed=0) if learner == "idqn"
              else MADDPG(factory, small_maddpg(), seed=0))
     agent.train(40)

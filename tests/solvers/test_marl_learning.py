@@ -4,7 +4,6 @@ return beats the untrained network's with a 95% confidence interval of the paire
 budget neither learner beats uniform random actions on this task: see the validation curves, which run longer.)"""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from mpe2 import simple_spread_v3
