@@ -1,0 +1,136 @@
+"""Learning curves of the multi-agent learners on mpe2 tasks over several seeds, with 95% confidence intervals.
+
+``python -m solvers.marl.validation [--steps N] [--seeds K] [--tasks ...] [--algos ...]`` prints, per task and
+learner, the greedy policy's mean episode return (summed over agents, averaged over ``eval_episodes`` fresh
+episodes) at each checkpoint of training, as mean and t-based 95% CI over seeds, next to the untrained network
+(step 0) and a uniformly random policy.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from scipy import stats
+
+from solvers.marl.envs import ParallelEnvVector
+from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
+from solvers.marl.maddpg import MADDPG, MADDPGConfig
+
+__all__ = ["TASKS", "Curve", "evaluate", "learning_curves", "mean_ci"]
+
+
+def _mpe(name: str, continuous: bool) -> Callable[[], Any]:
+    def factory():
+        from mpe2 import simple_speaker_listener_v4, simple_spread_v3
+        module = {"speaker_listener": simple_speaker_listener_v4, "spread": simple_spread_v3}[name]
+        return module.parallel_env(continuous_actions=continuous)
+    return factory
+
+
+#: task name -> PettingZoo factory (mpe2 defaults: 25 steps per episode; spread has 3 agents and local_ratio 0.5)
+TASKS: dict[str, Callable[[], Any]] = {
+    "speaker_listener": _mpe("speaker_listener", False), "speaker_listener_continuous": _mpe("speaker_listener", True),
+    "spread": _mpe("spread", False), "spread_continuous": _mpe("spread", True)}
+
+
+def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and half-width of the t-based 95% confidence interval along ``axis``."""
+    values = np.asarray(values, np.float64)
+    k = values.shape[axis]
+    mean = values.mean(axis=axis)
+    if k < 2:
+        return mean, np.full_like(mean, np.nan)
+    half = stats.t.ppf(0.975, k - 1) * values.std(axis=axis, ddof=1) / np.sqrt(k)
+    return mean, half
+
+
+def evaluate(learner: Any | None, factory: Callable[[], Any], *, episodes: int = 50, seed: int = 10_000
+             ) -> np.ndarray:
+    """Summed-over-agents return of each of ``episodes`` episodes of the greedy ``learner`` (``None``: uniform
+    random actions), run together as one :class:`ParallelEnvVector`."""
+    env = ParallelEnvVector(factory, episodes, seed=seed)
+    rng = np.random.default_rng(seed)
+    obs, masks = env.reset()
+    total = np.zeros(episodes)
+    done = np.zeros(episodes, bool)
+    while not done.all():
+        if learner is None:
+            actions = [rng.integers(0, s.n, episodes) if isinstance(s, spaces.Discrete)
+                       else rng.uniform(s.low, s.high, (episodes, *s.shape)).astype(np.float32)
+                       for s in env.action_spaces]
+        else:
+            actions = learner.act(obs, masks)
+        out = env.step(actions)
+        total += np.where(done, 0.0, out.rewards.sum(axis=1))
+        done |= out.terminated | out.truncated
+        obs, masks = out.obs, out.masks
+    return total
+
+
+@dataclasses.dataclass
+class Curve:
+    """Evaluation returns ``(seeds, len(steps))`` of one learner on one task, and the random policy's returns."""
+
+    task: str
+    algo: str
+    steps: np.ndarray
+    returns: np.ndarray
+    random: np.ndarray
+
+
+def default_config(algo: str, num_envs: int = 8) -> Any:
+    """The documented validation budget's settings: 8 env copies; MADDPG with openai/maddpg's defaults except a
+    512 batch, 2,000 warm-up transitions and an update every 50 env steps; IDQN with its defaults, one gradient step
+    per 8 env steps."""
+    if algo == "maddpg":
+        return MADDPGConfig(num_envs=num_envs, batch_size=512, min_buffer=2_000, env_steps_per_update=50)
+    return IndependentDQNConfig(num_envs=num_envs, env_steps_per_update=8)
+
+
+def learning_curves(task: str, algo: str, *, steps: int, seeds: int = 3, points: int = 5,
+                    eval_episodes: int = 50, config: Any = None) -> Curve:
+    """Train ``seeds`` learners for ``steps`` env steps each, evaluating the greedy policy ``points`` times."""
+    factory = TASKS[task]
+    learner_cls = {"idqn": IndependentDQN, "maddpg": MADDPG}[algo]
+    marks = np.linspace(0, steps, points + 1).astype(int)
+    returns = np.zeros((seeds, marks.size))
+    for s in range(seeds):
+        learner = learner_cls(factory, config or default_config(algo), seed=s)
+        for k, mark in enumerate(marks):
+            if k:
+                learner.train(int(mark - learner.env_steps))
+            returns[s, k] = evaluate(learner, factory, episodes=eval_episodes).mean()
+    return Curve(task, algo, marks, returns, evaluate(None, factory, episodes=eval_episodes))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--points", type=int, default=4)
+    parser.add_argument("--tasks", nargs="+", default=["spread", "speaker_listener", "spread_continuous"])
+    parser.add_argument("--algos", nargs="+", default=["idqn", "maddpg"])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    out = sys.stdout
+    for task in args.tasks:
+        for algo in args.algos:
+            if algo == "idqn" and "continuous" in task:
+                continue
+            curve = learning_curves(task, algo, steps=args.steps, seeds=args.seeds, points=args.points)
+            r_mean, r_half = mean_ci(curve.random)
+            out.write(f"{task} {algo}: random policy {r_mean:.2f} +- {r_half:.2f} (95% CI over episodes)\n")
+            mean, half = mean_ci(curve.returns)
+            for step, m, h in zip(curve.steps, mean, half):
+                out.write(f"  env steps {step:>7d}: {m:8.2f} +- {h:.2f} (95% CI over {args.seeds} seeds)\n")
+            out.flush()
+
+
+if __name__ == "__main__":
+    main()
