@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyspiel
+from numba import njit
 
 from ..market import rules as R
 from ..market.config import MarketConfig
@@ -155,12 +156,17 @@ class LobMarketState(pyspiel.State):
 
     def _apply_actions(self, actions: list[int]) -> None:
         """Applies the players' joint action, after logging what each of them observed and chose."""
-        n = len(self._baseline)
-        for p in range(n):
+        for p in range(len(self._baseline)):
             self._baseline[p] = R.wealth2(self._buf, self._P, p)
-        self._log_round(actions)
+        joint = np.asarray(actions, dtype=np.int64)
+        r = self.round
+        if r == len(self._log):  # grow by doubling: a clone copies at most twice the rounds played
+            grown = np.zeros((min(max(4, 2 * r), int(self._P[R.P_STEPS])), self._log.shape[1]), dtype=np.int64)
+            grown[:r] = self._log
+            self._log = grown
+        _log_decision(self._buf, self._P, joint, self._log[r])
         events = np.empty((int(self._P[R.P_CAPACITY]), 6), dtype=np.int64)
-        R.apply_actions(self._buf, self._P, np.asarray(actions, dtype=np.int64), events)
+        R.apply_actions(self._buf, self._P, joint, events)
 
     def _action_to_string(self, player: int, action: int) -> str:
         """Action -> string."""
@@ -224,21 +230,18 @@ class LobMarketState(pyspiel.State):
             obs = np.concatenate([obs, self.observation_ints(player)[None]])
         return obs, [int(a) for a in log[:, log.shape[1] - n + player]]
 
-    def _log_round(self, actions: list[int]) -> None:
-        """Adds this round's row to ``_log``: each player's private fields, the public fields, the joint action."""
-        n, r = len(self._baseline), self.round
-        if r == len(self._log):
-            grown = np.zeros((min(max(4, 2 * r), int(self._P[R.P_STEPS])), self._log.shape[1]), dtype=np.int64)
-            grown[:r] = self._log
-            self._log = grown
-        row = self._log[r]
-        obs = np.zeros(int(self._P[R.P_OBS_SIZE]), dtype=np.int64)
-        k = R.OBS_PRIVATE
-        for p in range(n):
-            R.observe(self._buf, self._P, p, obs)
-            row[k * p:k * (p + 1)] = obs[:k]
-        row[k * n:len(row) - n] = obs[k:]
-        row[len(row) - n:] = actions
+
+
+@njit(cache=True)
+def _log_decision(buf, P, joint, row):
+    """Write one ``LobMarketState._log`` row: every player's private fields, the public fields, the joint action."""
+    n, k, width = joint.shape[0], R.OBS_PRIVATE, row.shape[0]
+    obs = np.zeros(P[R.P_OBS_SIZE], dtype=np.int64)
+    for p in range(n):
+        R.observe(buf, P, p, obs)
+        row[k * p:k * (p + 1)] = obs[:k]
+    row[k * n:width - n] = obs[k:]
+    row[width - n:] = joint
 
 
 def _log_width(config: MarketConfig) -> int:
@@ -372,22 +375,24 @@ class LobMarketObserver:
         self._scale = scale  # of a full observation (rules.observe's layout)
         # The same for one row of this observer: `accounts` private blocks, then the public fields if any.
         self._row_scale = np.concatenate([np.tile(scale[:k], self._accounts), scale[k:] if self._public else []])
+        self._cols = [self._columns(p) for p in range(n)]
         first = k * self._accounts
         self._row_prices = np.r_[first:first + L, first + 2 * L:first + 3 * L] if self._public else np.r_[0:0]
 
     def _columns(self, player: int) -> np.ndarray:
         """The columns of a ``LobMarketState._log`` row that make one row of this observer for ``player``."""
         n, k = self._config.players, R.OBS_PRIVATE
-        cols = [np.r_[0:k * n] if self._accounts > 1 else np.r_[k * player:k * (player + 1)] if self._accounts
-                else np.r_[0:0]]
-        if self._public:
-            cols.append(np.r_[k * n:k * n + self._obs_size - k])
-        return np.concatenate(cols)
+        first = 0 if self._accounts != 1 else k * player
+        own = np.arange(first, first + k * self._accounts)
+        public = np.arange(k * n, k * n + self._obs_size - k) if self._public else np.arange(0)
+        return np.concatenate([own, public])
 
     def _now(self, state: LobMarketState, player: int) -> np.ndarray:
         """This observer's integer row for ``player`` at ``state`` now."""
         k = R.OBS_PRIVATE
         own = state.observation_ints(player)
+        if self._accounts == 1 and self._public:  # the default observation: the whole of rules.observe's
+            return own
         parts = [state.observation_ints(q)[:k] for q in range(self._config.players)] if self._accounts > 1 else []
         if self._accounts == 1:
             parts.append(own[:k])
@@ -399,7 +404,7 @@ class LobMarketObserver:
         """Integer rows of every decision so far (and now, at a player node), and the logged joint actions."""
         n = self._config.players
         log = state._log[:state.round]
-        rows = log[:, self._columns(player)]
+        rows = log[:, self._cols[player]]
         if state.current_player() == pyspiel.PlayerId.SIMULTANEOUS:
             rows = np.concatenate([rows, self._now(state, player)[None]])
         return rows, log[:, log.shape[1] - n:]
@@ -459,7 +464,7 @@ class LobMarketObserver:
         rounds = state.round
         if done < rounds:
             log = state._log[:rounds]
-            rows, n = log[:, self._columns(player)], self._config.players
+            rows, n = log[:, self._cols[player]], self._config.players
             text = " | ".join([text] * bool(text) + [self._round_string(rows[r], log[r, log.shape[1] - n:], r, player)
                                                      for r in range(done, rounds)])
             memo[key] = (rounds, text)
@@ -474,7 +479,7 @@ class _Memo(dict):
     """Perfect-recall strings built so far, ``{(private_info, public_info, player): (rounds, text)}``; a clone
     copies the dict, not the strings (they never change)."""
 
-    def __deepcopy__(self, memo: dict) -> "_Memo":
+    def __deepcopy__(self, memo: dict) -> _Memo:
         return _Memo(self)
 
 
