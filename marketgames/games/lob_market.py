@@ -16,9 +16,11 @@ buy; 3 market sell; then limit buys ``k = 0 .. limit_levels-1`` ticks below the 
 limit sells ``k`` ticks above the best ask, and two-sided quotes at half-spread ``h = 1 .. quote_levels`` around
 the mid (a quote replaces the player's resting orders).
 
-Players see their own account and resting orders, the top ``book_levels`` levels of the book, the last trade
-price, the spread, the rounds left and the recent mid-price changes; not the fundamental, nor other players'
-accounts. Rewards are mark-to-market changes of wealth; returns are final profits with positions valued at the
+Players see their own account and resting orders (private), the top ``book_levels`` levels of the book, the last
+trade price, the spread, the rounds left and the recent mid-price changes (public); not the fundamental, nor other
+players' accounts. :class:`LobMarketObserver` builds any OpenSpiel observation type from these pieces; the
+information state (every decision's observation and the player's own actions) is kept in the state as rounds go,
+so asking for it costs the same at every round. Rewards are mark-to-market changes of wealth; returns are final profits with positions valued at the
 fundamental.
 """
 from __future__ import annotations
