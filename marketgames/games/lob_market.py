@@ -120,7 +120,7 @@ class LobMarketState(pyspiel.State):
         R.market_init(self._buf, self._P)
         self._baseline = np.zeros(game.config.players, dtype=np.int64)  # 2 x wealth at the last player node
         self._log = np.zeros((0, _log_width(game.config)), dtype=np.int64)
-        self._memo = None  # perfect-recall strings already built: see LobMarketObserver.string_from
+        self._memo: _Memo | None = None  # perfect-recall strings already built: see LobMarketObserver.string_from
 
     # ------------------------------------------------------------------ OpenSpiel API
     def current_player(self) -> int:
@@ -341,7 +341,7 @@ class LobMarketObserver:
         self._accounts = {pyspiel.PrivateInfoType.NONE: 0, pyspiel.PrivateInfoType.SINGLE_PLAYER: 1,
                           pyspiel.PrivateInfoType.ALL_PLAYERS: n}[self._private]
         public = self._obs_size - k
-        obs_pieces = []
+        obs_pieces: list[tuple[str, tuple[int, ...]]] = []
         if self._accounts:
             obs_pieces.append(("private", (k,) if self._accounts == 1 else (n, k)))
         if self._public:
@@ -349,7 +349,7 @@ class LobMarketObserver:
                            ("market", (3 + H,))]
         self._width = k * self._accounts + public * self._public
         if self._perfect_recall:
-            pieces = [("observations", (config.steps, self._width))]
+            pieces: list[tuple[str, tuple[int, ...]]] = [("observations", (config.steps, self._width))]
             if self._accounts:
                 pieces.append(("actions", (config.steps, config.num_actions) if self._accounts == 1
                                else (config.steps, n, config.num_actions)))

@@ -80,18 +80,19 @@ def _coerce(trader: str, name: str, value: Any, spec: Param) -> Any:
 
 def _seats(trader: str, player_ids: Any, players: int) -> list[int]:
     """``player_ids`` as a list of seats: integers (not bools, floats or strings) in ``[0, players - 1]``."""
-    items = None if isinstance(player_ids, (str, bytes)) else player_ids
-    try:
-        items = list(items)
-    except TypeError:
-        items = None
+    items: list[Any] | None = None
+    if not isinstance(player_ids, (str, bytes)):
+        try:
+            items = list(player_ids)
+        except TypeError:
+            items = None
     ok = items is not None and len(items) > 0 and all(
         isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) and 0 <= p < players
         for p in items)
     if not ok:
         raise TraderConfigError(f"{trader}: player_ids={player_ids!r} is not allowed: expected a non-empty list of "
                                 f"integer seats in [0, {players - 1}]")
-    return [int(p) for p in items]
+    return [int(p) for p in items or []]
 
 
 class RuleTrader(policy.Policy):
