@@ -296,7 +296,8 @@ def check_fundamental_hidden(game: pyspiel.Game, state: pyspiel.State) -> bool:
 
 def check_observer(game: pyspiel.Game, state: pyspiel.State | None = None) -> None:
     """The observer's named views tile its tensor (in order, no gap, no overlap), for the observation and the
-    information state; with ``state``, the observer agrees with the state's tensors and strings."""
+    information state; with ``state``, the observer agrees with the state's tensors and strings, and on a market game
+    a public observation (``private_info=NONE``, with and without perfect recall) is the same for every player."""
     from open_spiel.python import observation
 
     gt = game.get_type()
@@ -329,6 +330,18 @@ def check_observer(game: pyspiel.Game, state: pyspiel.State | None = None) -> No
                     raise _fail(state, f"{name} observer tensor for player {p} != state.{name}_tensor({p})")
                 if obs.string_from(state, p) != getattr(state, f"{name}_string")(p):
                     raise _fail(state, f"{name} observer string for player {p} != state.{name}_string({p})")
+    if state is None or not _is_market(game):
+        return
+    for perfect_recall in (False, True):
+        public = observation.make_observation(game, pyspiel.IIGObservationType(
+            public_info=True, perfect_recall=perfect_recall, private_info=pyspiel.PrivateInfoType.NONE))
+        seen = []
+        for p in range(game.num_players()):
+            public.set_from(state, p)
+            seen.append((np.asarray(public.tensor).tobytes(), public.string_from(state, p)))
+            if seen[p] != seen[0]:
+                raise _fail(state, f"public observation (perfect_recall={perfect_recall}) of player {p} differs from "
+                                   f"player 0's: {seen[p][1]!r} != {seen[0][1]!r}")
 
 
 # ---------------------------------------------------------------------- simulations

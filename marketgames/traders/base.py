@@ -78,6 +78,23 @@ def _coerce(trader: str, name: str, value: Any, spec: Param) -> Any:
     return value
 
 
+def _seats(trader: str, player_ids: Any, players: int) -> list[int]:
+    """``player_ids`` as a list of seats: integers (not bools, floats or strings) in ``[0, players - 1]``."""
+    items: list[Any] | None = None
+    if not isinstance(player_ids, (str, bytes)):
+        try:
+            items = list(player_ids)
+        except TypeError:
+            items = None
+    ok = items is not None and len(items) > 0 and all(
+        isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) and 0 <= p < players
+        for p in items)
+    if not ok:
+        raise TraderConfigError(f"{trader}: player_ids={player_ids!r} is not allowed: expected a non-empty list of "
+                                f"integer seats in [0, {players - 1}]")
+    return [int(p) for p in items or []]
+
+
 class RuleTrader(policy.Policy):
     """Base class of the rule-based traders.
 
@@ -101,11 +118,7 @@ class RuleTrader(policy.Policy):
                             "(a game with a MarketConfig `config`)")
         if player_ids is None:
             player_ids = list(range(game.num_players()))
-        player_ids = [int(p) for p in player_ids]
-        bad = [p for p in player_ids if not 0 <= p < game.num_players()]
-        if bad or not player_ids:
-            raise TraderConfigError(f"{self.name}: player_ids={player_ids!r} is not allowed: expected a non-empty "
-                                    f"list of seats in [0, {game.num_players() - 1}]")
+        player_ids = _seats(self.name, player_ids, game.num_players())
         super().__init__(game, player_ids)
         self.config: MarketConfig = config
         self.layout = ObservationLayout(config)

@@ -70,6 +70,21 @@ def test_detects_an_observation_that_reveals_the_fundamental(monkeypatch):
         C.check_game("python_lob_market(players=2,steps=6)", num_sims=3, seed=0, random_sim_test=False)
 
 
+def test_detects_a_public_observation_that_holds_a_private_account(monkeypatch):
+    from marketgames.games import lob_market
+
+    original = lob_market.LobMarketObserver.string_from
+
+    def leaky(self, state, player):  # a public observation naming the player's cash
+        return original(self, state, player) + f" account={state.account(player)}"
+
+    monkeypatch.setattr(lob_market.LobMarketObserver, "string_from", leaky)
+    game, state = _episode_state("python_lob_market(players=2,steps=6)")
+    assert state.account(0) != state.account(1)
+    with pytest.raises(C.ConformanceError, match="public observation"):
+        C.check_observer(game, state)
+
+
 def test_detects_rewards_that_do_not_sum_to_returns(monkeypatch):
     monkeypatch.setattr(LobMarketState, "rewards", lambda self: [0.0] * self.get_game().num_players())
     with pytest.raises(C.ConformanceError, match="summed rewards"):

@@ -440,3 +440,22 @@ def test_registry_round_trips_specs():
         parse_spec("trend(window=2,window=3)")
     assert set(TRADERS) == {"trend", "mean_reversion", "noise", "market_maker", "zi", "spoofer", "pump_and_dump"}
     assert all(TRADERS[name].__doc__ and name == cls.name for name, cls in TRADERS.items())
+
+
+@pytest.mark.parametrize("player_ids", [[1.9], [1.0], [True], [np.bool_(False)], "01", "1", [0, "1"], 1, [], [2],
+                                        [-1], [None]], ids=repr)
+def test_player_ids_must_be_integer_seats(player_ids):
+    # [1.9] used to become seat 1 and "01" seats [0, 1]: ids are integers, never floats, bools or strings.
+    g = pyspiel.load_game("python_lob_market(players=2,steps=3)")
+    with pytest.raises(TraderConfigError) as info:
+        make_trader("noise", g, player_ids=player_ids)
+    message = str(info.value)
+    assert f"player_ids={player_ids!r}" in message and "integer seats in [0, 1]" in message
+
+
+def test_player_ids_accept_integer_seats():
+    g = pyspiel.load_game("python_lob_market(players=3,steps=3)")
+    assert make_trader("noise", g, player_ids=[2, 0]).player_ids == [2, 0]
+    assert make_trader("noise", g, player_ids=np.array([1])).player_ids == [1]
+    assert make_trader("noise", g, player_ids=(np.int64(1),)).player_ids == [1]
+    assert all(type(p) is int for p in make_trader("noise", g, player_ids=np.array([1, 2])).player_ids)
