@@ -28,6 +28,7 @@ import pyspiel
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market.payoffs import BatchedMarketSimulator
+from marketgames.seeding import seed_sequence
 from marketgames.traders import make_trader
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
@@ -181,7 +182,7 @@ def main(config: Config) -> dict[str, Any]:
     short = [f"S{k}" for k in range(len(traders))]
     out = Path(eff.out) if eff.out is not None else default_run_dir(STUDY, eff.seed)
     writer = ReportWriter(out, "Equilibria of rule-based traders in python_lob_market", overwrite=eff.overwrite)
-    root = np.random.SeedSequence(eff.seed)
+    root = seed_sequence(eff.seed)
     payoff_seed, boot_seed, quality_seed = root.spawn(3)
 
     start = time.perf_counter()

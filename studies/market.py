@@ -25,6 +25,8 @@ from tqdm.auto import tqdm
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market import rules as R
 from marketgames.market.config import MarketConfig
+from marketgames.sampling import draw
+from marketgames.seeding import SeedLike, seed_sequence
 from marketgames.traders import ObservationLayout, RuleTrader, make_trader, parse_spec, split_top_level
 
 from . import market_plots
@@ -124,8 +126,7 @@ def seat_labels(traders: Sequence[RuleTrader]) -> list[str]:
 # ---------------------------------------------------------------------------------------------------- simulation
 def _draw(probs: Sequence[float] | np.ndarray, u: float) -> int:
     """Inverse CDF: the outcome ``k`` with ``cdf[k-1] <= u * total < cdf[k]`` (never one of probability 0)."""
-    cdf = np.cumsum(probs)
-    return int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1))
+    return draw(probs, u)
 
 
 def run_episode(game: Any, traders: Sequence[RuleTrader], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -176,10 +177,10 @@ def run_episode(game: Any, traders: Sequence[RuleTrader], rng: np.random.Generat
     return rec
 
 
-def simulate(game: Any, traders: Sequence[RuleTrader], *, episodes: int, seed: int,
+def simulate(game: Any, traders: Sequence[RuleTrader], *, episodes: int, seed: SeedLike,
              progress: bool = False) -> dict[str, np.ndarray]:
     """``episodes`` episodes, episode ``i`` seeded by ``SeedSequence(seed).spawn(episodes)[i]``; stacked records."""
-    children = np.random.SeedSequence(seed).spawn(episodes)
+    children = seed_sequence(seed).spawn(episodes)
     records = [run_episode(game, traders, np.random.default_rng(child))
                for child in tqdm(children, desc="market episodes", unit="ep", disable=not progress)]
     return {k: np.stack([r[k] for r in records]) for k in records[0]}

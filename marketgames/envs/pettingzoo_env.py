@@ -28,6 +28,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec
 
 from .. import games  # noqa: F401  (registers python_lob_market)
+from ..seeding import as_generator
 
 __all__ = ["LobMarketParallelEnv", "lob_market_parallel_env", "lob_market_aec_env"]
 
@@ -111,7 +112,7 @@ class LobMarketParallelEnv(ParallelEnv):
         """Start an episode. ``seed`` (re)seeds the chance generator; without it the generator goes on (a fresh
         unseeded one on the first reset)."""
         if seed is not None or self._rng is None:
-            self._rng = np.random.default_rng(seed)
+            self._rng = as_generator(seed)
         self._state = self.game.new_initial_state()
         self.agents = list(self.possible_agents)
         self._resolve_chance()

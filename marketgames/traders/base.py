@@ -8,6 +8,7 @@ other players' accounts.
 """
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -78,7 +79,7 @@ def _coerce(trader: str, name: str, value: Any, spec: Param) -> Any:
     return value
 
 
-class RuleTrader(policy.Policy):
+class RuleTrader(policy.Policy, metaclass=abc.ABCMeta):
     """Base class of the rule-based traders.
 
     Args:
@@ -125,8 +126,9 @@ class RuleTrader(policy.Policy):
         """Fill market-dependent defaults (``None``) and check the market; returns the final parameters."""
         return params
 
+    @abc.abstractmethod
     def _probabilities(self, obs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``(B, num_actions)`` action probabilities for a ``(B, obs_size)`` batch of this seat's observations."""
 
     def _error(self, name: str, value: Any, allowed: str) -> TraderConfigError:
         return TraderConfigError(f"{self.name}: parameter {name}={value!r} is not allowed: {allowed}")

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.empirical.backends import Backend, Task, make_backend
 from solvers.empirical.simulate import BatchStats, OpenSpielSimulator, SimulationSpec, Simulator
 
@@ -110,7 +111,7 @@ class EmpiricalGame:
     """
 
     def __init__(self, game: Any, strategies: Sequence, *, symmetric: bool = False,
-                 roles: Sequence[int] | None = None, names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
+                 roles: Sequence[int] | None = None, names: Sequence | None = None, seed: SeedLike = 0,
                  imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95,
                  simulator: Simulator | None = None) -> None:
         import pyspiel
@@ -131,7 +132,7 @@ class EmpiricalGame:
         self.confidence = float(confidence)
         self.symmetric = bool(symmetric)
         self.keep_samples = bool(keep_samples)
-        self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.root = seed_sequence(seed)
         n = self.n_players
         if self.symmetric:
             if roles is not None:
