@@ -32,6 +32,7 @@ import pyspiel
 from .book import kernels as BK
 from .market import rules as R
 from .market.config import MarketConfig
+from .seeding import SeedLike, as_generator
 
 __all__ = ["ConformanceError", "ConformanceReport", "check_game", "check_state", "check_market_invariants",
            "check_fundamental_hidden", "check_observer", "check_trader", "check_all_traders", "load"]
@@ -364,7 +365,7 @@ def _walk(game: pyspiel.Game, rng: np.random.Generator, choose=None):
         yield state
 
 
-def check_game(game: str | pyspiel.Game, *, num_sims: int = 5, seed: int = 0, tol: float = 1e-9,
+def check_game(game: str | pyspiel.Game, *, num_sims: int = 5, seed: SeedLike = 0, tol: float = 1e-9,
                random_sim_test: bool = True, hidden_fundamental: bool = True) -> ConformanceReport:
     """Check a game (any configuration of ``python_lob_market``; the generic checks on any OpenSpiel game).
 
@@ -384,7 +385,7 @@ def check_game(game: str | pyspiel.Game, *, num_sims: int = 5, seed: int = 0, to
     game = load(game)
     if random_sim_test:
         pyspiel.random_sim_test(game, num_sims=num_sims, serialize=True, verbose=False)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     market = _is_market(game)
     report = ConformanceReport()
     check_observer(game, game.new_initial_state())
@@ -425,7 +426,7 @@ def _make(trader: Any, game: pyspiel.Game):
     return trader
 
 
-def check_trader(trader: Any, game: str | pyspiel.Game, *, num_sims: int = 3, seed: int = 0,
+def check_trader(trader: Any, game: str | pyspiel.Game, *, num_sims: int = 3, seed: SeedLike = 0,
                  tol: float = 1e-9) -> ConformanceReport:
     """Check a rule-based trader (a ``RuleTrader`` or a spec for ``marketgames.traders.make_trader``).
 
@@ -444,7 +445,7 @@ def check_trader(trader: Any, game: str | pyspiel.Game, *, num_sims: int = 3, se
 
         per_seat = {p: make_trader(trader, game, player_ids=[p]) for p in range(game.num_players())}
         seats = list(range(game.num_players()))
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     seen: dict[bytes, dict[int, float]] = {}
     report = ConformanceReport()
 
@@ -497,7 +498,7 @@ def check_trader(trader: Any, game: str | pyspiel.Game, *, num_sims: int = 3, se
     return report
 
 
-def check_all_traders(game: str | pyspiel.Game, *, num_sims: int = 2, seed: int = 0) -> dict[str, Any]:
+def check_all_traders(game: str | pyspiel.Game, *, num_sims: int = 2, seed: SeedLike = 0) -> dict[str, Any]:
     """Run :func:`check_trader` for every trader of ``marketgames.traders.TRADERS`` (default parameters).
 
     Returns ``{name: ConformanceReport or the TraderConfigError/ValueError explaining why it cannot play this

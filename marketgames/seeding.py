@@ -14,7 +14,7 @@ __all__ = ["SeedLike", "seed_sequence", "as_generator"]
 
 #: What a ``seed`` argument may be: a non-negative int (or ``None`` for fresh OS entropy), a ``SeedSequence`` (used
 #: as it is, so its children are shared with the caller), or a ``Generator`` (a child sequence is drawn from it,
-#: which advances it).
+#: which advances it: 128 bits drawn as four 32-bit words).
 SeedLike = Union[int, np.integer, np.random.SeedSequence, np.random.Generator, None]
 
 
@@ -23,7 +23,8 @@ def seed_sequence(seed: SeedLike, *, name: str = "seed") -> np.random.SeedSequen
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2**63, size=4, dtype=np.uint64).tolist())
+        # 128 bits as four 32-bit words: the rule the batched market and its payoff simulator have always used
+        return np.random.SeedSequence([int(x) for x in seed.integers(0, 2**32, size=4, dtype=np.uint64)])
     if seed is None:
         return np.random.SeedSequence()
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:

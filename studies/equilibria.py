@@ -28,6 +28,7 @@ import pyspiel
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market.payoffs import BatchedMarketSimulator
+from marketgames.seeding import seed_sequence
 from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
@@ -196,7 +197,7 @@ def main(config: Config) -> dict[str, Any]:
 
 def _run(eff: Config, mc: MarketConfig, game: Any, traders: Sequence[Any], names: list[str], short: list[str],
          writer: ReportWriter) -> dict[str, Any]:
-    root = np.random.SeedSequence(eff.seed)
+    root = seed_sequence(eff.seed)
     payoff_seed, boot_seed, quality_seed = root.spawn(3)
 
     start = time.perf_counter()

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market.config import MarketConfig
 from marketgames.traders import RuleTrader, make_trader, parse_spec
+from marketgames.seeding import SeedLike, seed_sequence
 
 from . import market_plots
 from .cli import run_cli
@@ -111,10 +112,10 @@ def seat_labels(traders: Sequence[RuleTrader]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------- simulation
-def simulate(game: Any, traders: Sequence[RuleTrader], *, episodes: int, seed: int,
+def simulate(game: Any, traders: Sequence[RuleTrader], *, episodes: int, seed: SeedLike,
              progress: bool = False) -> dict[str, np.ndarray]:
     """``episodes`` episodes, episode ``i`` seeded by ``SeedSequence(seed).spawn(episodes)[i]``; stacked records."""
-    children = np.random.SeedSequence(seed).spawn(episodes)
+    children = seed_sequence(seed).spawn(episodes)
     records = [run_episode(game, traders, np.random.default_rng(child))
                for child in tqdm(children, desc="market episodes", unit="ep", disable=not progress)]
     return {k: np.stack([r[k] for r in records]) for k in records[0]}

@@ -13,6 +13,7 @@ import numpy as np
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market import rules as R
+from marketgames.sampling import draw
 from marketgames.market.config import MarketConfig
 from marketgames.traders import ObservationLayout, RuleTrader, parse_spec, split_top_level
 
@@ -55,12 +56,6 @@ def parse_population(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(spec for item in items for spec in split_top_level(item))
 
 
-def _draw(probs: Sequence[float] | np.ndarray, u: float) -> int:
-    """Inverse CDF: the outcome ``k`` with ``cdf[k-1] <= u * total < cdf[k]`` (never one of probability 0)."""
-    cdf = np.cumsum(probs)
-    return int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1))
-
-
 def run_episode(game: Any, traders: Sequence[RuleTrader], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Play one episode; per round (after the players act): prices, book, volume and each seat's wealth change.
 
@@ -81,10 +76,10 @@ def run_episode(game: Any, traders: Sequence[RuleTrader], rng: np.random.Generat
     while not state.is_terminal():
         if state.is_chance_node():
             outcomes, probs = zip(*state.chance_outcomes())
-            state.apply_action(int(outcomes[_draw(probs, rng.random())]))
+            state.apply_action(int(outcomes[draw(probs, rng.random())]))
             continue
         u = rng.random(n)
-        actions = [_draw(trader.probabilities(state.observation_ints(p)[None])[0], u[p])
+        actions = [draw(trader.probabilities(state.observation_ints(p)[None])[0], u[p])
                    for p, trader in enumerate(traders)]
         state.apply_actions(actions)
         obs = state.observation_ints(0)[None]  # only its public (book) fields are read

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from marketgames.seeding import as_generator
 from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, fictitious_play,
                                  pareto_equilibria, pareto_pure, pure_nash, replicator_dynamics, response_graph,
                                  sink_components, welfare_table)
@@ -163,7 +164,7 @@ def section_dynamics(rep: ReportWriter, cfg: Config, rng: np.random.Generator) -
     fig, ax = plt.subplots(figsize=(5, 4.5))
     _triangle(ax, ["Rock", "Paper", "Scissors"])
     statuses = []
-    for k in range(cfg.rd_starts):
+    for _ in range(cfg.rd_starts):
         x0 = rng.dirichlet(np.ones(3) * 3)
         tr = replicator_dynamics(rps, x0=[x0], single_population=True, steps=cfg.rd_steps, dt=cfg.rd_dt)
         statuses.append(tr.status)
@@ -190,7 +191,7 @@ def section_dynamics(rep: ReportWriter, cfg: Config, rng: np.random.Generator) -
                 U[i, j] = p[0] * (u[0] - p @ u)
                 V[i, j] = q[0] * (v[0] - q @ v)
         ax.quiver(X, Y, U, V, color="0.6", angles="xy")
-        for k in range(cfg.rd_starts):
+        for _ in range(cfg.rd_starts):
             x0 = [rng.dirichlet([2, 2]), rng.dirichlet([2, 2])]
             tr = replicator_dynamics(g, x0=x0, steps=cfg.rd_steps, dt=cfg.rd_dt)
             ax.plot(tr.profiles[0][:, 0], tr.profiles[1][:, 0], lw=1.2)
@@ -258,7 +259,7 @@ def main(config: Config) -> dict:
 
 
 def _run(config: Config, rep: ReportWriter) -> dict[str, Any]:
-    rng = np.random.default_rng(np.random.SeedSequence(config.seed))
+    rng = as_generator(config.seed)
     rep.text(f"Config: {dataclasses.asdict(config)}")
     results: dict[str, Any] = {"config": dataclasses.asdict(config)}
     results["prisoners_dilemma"] = section_nash_vs_pareto(rep)

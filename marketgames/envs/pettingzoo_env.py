@@ -39,6 +39,7 @@ from pettingzoo.utils import parallel_to_aec
 
 from .. import games  # noqa: F401  (registers python_lob_market)
 from .spaces import observation_box
+from ..seeding import as_generator
 
 #: ``chance_outcome(state, episode) -> outcome``: the outcome to play at the chance node ``state`` of episode
 #: ``episode`` (0 for the first ``reset``, and again after each ``reset(seed=...)``; counting up otherwise).
@@ -164,7 +165,7 @@ class LobMarketParallelEnv(ParallelEnv):
         """Start an episode. ``seed`` (re)seeds the chance generator (and restarts the episode count given to
         ``chance_outcome``); without it the generator goes on (a fresh unseeded one on the first reset)."""
         if seed is not None or self._rng is None:
-            self._rng = np.random.default_rng(seed)
+            self._rng = as_generator(seed)
         self._episode = 0 if seed is not None else self._episode + 1
         self._state = self.game.new_initial_state()
         self.agents = list(self.possible_agents)

@@ -31,6 +31,8 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from ..book import kernels as BK
+from ..sampling import inverse_cdf
+from ..seeding import SeedLike, seed_sequence
 from . import rules as R
 from .config import MarketConfig
 
@@ -61,19 +63,6 @@ def counter_uniform(k0, k1, episode, rnd, stream):
     h = _mix64((h ^ k1) + _GOLDEN * np.uint64(rnd + 1))
     h = _mix64(h + _GOLDEN * np.uint64(stream + 1))
     return np.float64(h >> np.uint64(11)) * _TO_UNIT
-
-
-@njit(cache=True)
-def inverse_cdf(cdf, u):
-    """The outcome ``k`` with ``cdf[k-1] <= u * cdf[-1] < cdf[k]``; never one of probability zero."""
-    x = u * cdf[cdf.shape[0] - 1]
-    for k in range(cdf.shape[0]):
-        if cdf[k] > x:
-            return k
-    k = cdf.shape[0] - 1  # u * total rounded up to total: the last outcome of positive probability
-    while k > 0 and cdf[k] == cdf[k - 1]:
-        k -= 1
-    return k
 
 
 @njit(cache=True)
@@ -169,7 +158,7 @@ def _returns_kernel(bufs, P, out):
             out[i, p] = R.wealth2(bufs[i], P, p) / 2.0
 
 
-def market_keys(seed: int | np.random.SeedSequence | np.random.Generator, batch_size: int, *,
+def market_keys(seed: SeedLike, batch_size: int, *,
                 first_market: int = 0) -> np.ndarray:
     """``(batch_size, 2)`` uint64 keys: market ``first_market + i`` gets child ``i`` of ``SeedSequence(seed)``.
 
@@ -177,7 +166,7 @@ def market_keys(seed: int | np.random.SeedSequence | np.random.Generator, batch_
     ``SeedSequence.spawn`` yields on a fresh parent -- so a market's key depends on its index only, never on the
     batch size, and the caller's ``SeedSequence`` is not advanced.
     """
-    root = _seed_sequence(seed)
+    root = seed_sequence(seed)
     if isinstance(first_market, bool) or not isinstance(first_market, (int, np.integer)) or first_market < 0:
         raise ValueError(f"first_market={first_market!r} is not allowed: expected an integer >= 0")
     keys = np.empty((batch_size, 2), dtype=np.uint64)
@@ -186,18 +175,6 @@ def market_keys(seed: int | np.random.SeedSequence | np.random.Generator, batch_
                                        pool_size=root.pool_size)
         keys[i] = child.generate_state(2, dtype=np.uint64)
     return keys
-
-
-def _seed_sequence(seed) -> np.random.SeedSequence:
-    """The root ``SeedSequence``: given, from an integer, or from 128 bits drawn from a ``Generator``."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence([int(x) for x in seed.integers(0, 2**32, size=4, dtype=np.uint64)])
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed={seed!r} is not allowed: expected an integer >= 0, a numpy SeedSequence or a "
-                        "numpy Generator")
-    return np.random.SeedSequence(int(seed))
 
 
 class BatchedMarket:
@@ -211,7 +188,7 @@ class BatchedMarket:
     """
 
     def __init__(self, config: MarketConfig, batch_size: int,
-                 seed: int | np.random.SeedSequence | np.random.Generator, *, first_market: int = 0) -> None:
+                 seed: SeedLike, *, first_market: int = 0) -> None:
         if not isinstance(config, MarketConfig):
             raise TypeError(f"config={config!r} is not allowed: expected a MarketConfig")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

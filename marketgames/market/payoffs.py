@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..seeding import seed_sequence
 from .batched import BatchedMarket
 from .config import MarketConfig
 from .population import play_population
@@ -62,7 +63,7 @@ class BatchedMarketSimulator:
         out = np.empty((int(episodes), config.players))
         if episodes <= 0:
             return out
-        seed = np.random.SeedSequence([int(x) for x in rng.integers(0, 2**32, size=4, dtype=np.uint64)])
+        seed = seed_sequence(rng, name="rng")  # a child of the caller's generator (advances it)
         for lo in range(0, int(episodes), self.max_batch):
             size = min(self.max_batch, int(episodes) - lo)
             out[lo:lo + size] = play_population(seats, BatchedMarket(config, size, seed, first_market=lo))

@@ -12,15 +12,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from numba import njit
 
-from .batched import STREAM_FIRST_SEAT, BatchedMarket, inverse_cdf
-
-
-@njit(cache=True)
-def _sample_rows(cdf, u, out):
-    for i in range(cdf.shape[0]):
-        out[i] = inverse_cdf(cdf[i], u[i])
+from ..sampling import draw_rows
+from .batched import STREAM_FIRST_SEAT, BatchedMarket
 
 
 def sample_rows(probabilities: np.ndarray, uniforms: np.ndarray, *, tol: float = 1e-6) -> np.ndarray:
@@ -28,7 +22,7 @@ def sample_rows(probabilities: np.ndarray, uniforms: np.ndarray, *, tol: float =
 
     ``probabilities`` is ``(B, A)``, non-negative and finite with rows summing to 1 within ``tol``; ``uniforms`` is
     ``(B,)`` in ``[0, 1)``. An action of probability zero is never drawn. This is the rule the batched market uses
-    for its chance nodes (:func:`marketgames.market.batched.inverse_cdf`).
+    for its chance nodes (:func:`marketgames.sampling.inverse_cdf`).
     """
     probs = np.asarray(probabilities, dtype=np.float64)
     u = np.ascontiguousarray(uniforms, dtype=np.float64)
@@ -44,9 +38,7 @@ def sample_rows(probabilities: np.ndarray, uniforms: np.ndarray, *, tol: float =
                          f"tol={tol}")
     if u.size and (u.min() < 0.0 or u.max() >= 1.0):
         raise ValueError("uniforms are not allowed: expected numbers in [0, 1)")
-    out = np.empty(probs.shape[0], dtype=np.int64)
-    _sample_rows(np.cumsum(probs, axis=1), u, out)
-    return out
+    return draw_rows(probs, u)
 
 
 def population_actions(traders: Sequence[Any], market: BatchedMarket, obs: np.ndarray | None = None, *,

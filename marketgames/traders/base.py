@@ -8,6 +8,7 @@ other players' accounts.
 """
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -95,7 +96,7 @@ def _seats(trader: str, player_ids: Any, players: int) -> list[int]:
     return [int(p) for p in items or []]
 
 
-class RuleTrader(policy.Policy):
+class RuleTrader(policy.Policy, metaclass=abc.ABCMeta):
     """Base class of the rule-based traders.
 
     Args:
@@ -138,8 +139,9 @@ class RuleTrader(policy.Policy):
         """Fill market-dependent defaults (``None``) and check the market; returns the final parameters."""
         return params
 
+    @abc.abstractmethod
     def _probabilities(self, obs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``(B, num_actions)`` action probabilities for a ``(B, obs_size)`` batch of this seat's observations."""
 
     def _error(self, name: str, value: Any, allowed: str) -> TraderConfigError:
         return TraderConfigError(f"{self.name}: parameter {name}={value!r} is not allowed: {allowed}")

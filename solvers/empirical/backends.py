@@ -7,6 +7,7 @@ workers or the order in which tasks run. Workers receive the game as a string an
 """
 from __future__ import annotations
 
+import abc
 import logging
 import math
 import multiprocessing as mp
@@ -54,16 +55,17 @@ def _progress_bar(total: int, progress: bool, desc: str):
     return tqdm(total=total, disable=not progress, desc=desc, unit="ep")
 
 
-class Backend:
+class Backend(abc.ABC):
     """Runs simulation tasks; use as a context manager (or call :meth:`close`) to release workers."""
 
     workers: int = 1
 
+    @abc.abstractmethod
     def run(self, spec: SimulationSpec, root: np.random.SeedSequence, tasks: Sequence[Task], *,
             progress: bool = False) -> list[BatchStats]:
-        raise NotImplementedError
+        """The :class:`BatchStats` of every task, in the order of ``tasks``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (a hook with a default, not part of the abstract interface)
         """Release workers (no-op by default)."""
 
     def __enter__(self) -> "Backend":

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import stats as sps
 
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.empirical.backends import Backend, Task, make_backend
 from solvers.empirical.checks import (FORMAT_VERSION, KIND, as_list, check_names, check_strategy, is_index,
                                       read_game_file, strategy_lists, strategy_name)
@@ -102,7 +103,7 @@ class EmpiricalGame:
     """
 
     def __init__(self, game: Any, strategies: Sequence, *, symmetric: bool = False,
-                 roles: Sequence[int] | None = None, names: Sequence | None = None, seed: int | np.random.SeedSequence = 0,
+                 roles: Sequence[int] | None = None, names: Sequence | None = None, seed: SeedLike = 0,
                  imports: Sequence[str] = (), keep_samples: bool = False, confidence: float = 0.95,
                  simulator: Simulator | None = None) -> None:
         import pyspiel
@@ -142,7 +143,7 @@ class EmpiricalGame:
         self.confidence = float(confidence)
         self.symmetric = bool(symmetric)
         self.keep_samples = bool(keep_samples)
-        self.root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.root = seed_sequence(seed)
         self.roles = tuple(int(r) for r in roles)
         self._role_players = [tuple(int(p) for p in np.flatnonzero(np.asarray(self.roles) == r))
                               for r in range(len(strategies))]

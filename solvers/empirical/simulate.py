@@ -18,6 +18,8 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from marketgames.sampling import draw
+
 __all__ = ["play_episode", "Simulator", "OpenSpielSimulator", "BatchStats", "simulate_batch", "SimulationSpec",
            "load_game"]
 
@@ -32,8 +34,7 @@ def _draw(probs: Any, rng: np.random.Generator) -> int:
     total = p.sum()
     if not total > 0 or np.any(p < 0):
         raise ValueError(f"invalid action probabilities {dict(items)}")
-    k = int(np.searchsorted(np.cumsum(p), rng.random() * total, side="right"))
-    return actions[min(k, len(actions) - 1)]
+    return actions[draw(p, rng.random())]
 
 
 def play_episode(game: Any, seats: Sequence[Any], rng: np.random.Generator) -> np.ndarray:

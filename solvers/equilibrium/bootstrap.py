@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.equilibrium.core import as_payoffs, regret
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class BootstrapResult:
 
 def bootstrap_support(means: np.ndarray | Sequence, standard_errors: np.ndarray | Sequence, *,
                       solver: Callable[[np.ndarray], Sequence[np.ndarray]] | None = None, replicates: int = 200,
-                      seed: int | np.random.SeedSequence = 0, support_tol: float = 1e-6) -> BootstrapResult:
+                      seed: SeedLike = 0, support_tol: float = 1e-6) -> BootstrapResult:
     """Parametric bootstrap of equilibrium supports; ``solver`` maps payoffs to a profile (default
     :func:`solvers.equilibrium.solve.nash`). Replicate ``r`` uses ``SeedSequence(seed).spawn`` child ``r``."""
     from solvers.equilibrium.solve import nash
@@ -46,7 +47,7 @@ def bootstrap_support(means: np.ndarray | Sequence, standard_errors: np.ndarray 
     if replicates < 1:
         raise ValueError(f"replicates={replicates}; need >= 1")
     solve = solver or nash
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    ss = seed_sequence(seed)
     counts = [np.zeros(s) for s in mu.shape[1:]]
     sums = [np.zeros(s) for s in mu.shape[1:]]
     regrets = []

@@ -6,6 +6,7 @@ from typing import Sequence
 import networkx as nx
 import numpy as np
 
+from marketgames.seeding import SeedLike
 from solvers.equilibrium import core, dynamics, graph, solve, two_player, welfare, zero_sum
 
 __all__ = ["NormalFormGame"]
@@ -63,7 +64,7 @@ class NormalFormGame:
         return core.is_nash(self.payoffs, profile, tol=tol)
 
     def nash(self, *, method: str = "auto", tol: float = 1e-8, timeout: float = 10.0,
-             seed: int = 0) -> list[np.ndarray]:
+             seed: SeedLike = 0) -> list[np.ndarray]:
         """See :func:`solvers.equilibrium.solve.nash`."""
         return solve.nash(self.payoffs, method=method, tol=tol, timeout=timeout, seed=seed)
 

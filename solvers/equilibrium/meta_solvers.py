@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from marketgames.seeding import SeedLike
 from solvers.equilibrium.core import as_payoffs, nash_conv, uniform_profile
 from solvers.equilibrium.dynamics import projected_replicator_dynamics
 from solvers.equilibrium.graph import alpharank
@@ -33,7 +34,7 @@ def _uniform(payoffs: np.ndarray) -> list[np.ndarray]:
     return uniform_profile(as_payoffs(payoffs))
 
 
-def nash_meta_solver(payoffs: np.ndarray, *, seed: int = 0) -> list[np.ndarray]:
+def nash_meta_solver(payoffs: np.ndarray, *, seed: SeedLike = 0) -> list[np.ndarray]:
     """The ``nash`` meta-solver: a verified Nash equilibrium (:func:`solvers.equilibrium.solve.nash`, ``seed`` for
     its perturbations and random starts); for 3 or more players, when its portfolio (bounded by iteration counts,
     so the answer does not depend on the machine) finds none, the best approximate one

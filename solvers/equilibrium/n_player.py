@@ -24,6 +24,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from scipy import optimize
 
+from marketgames.seeding import SeedLike, as_generator
 from solvers.equilibrium.core import as_profile, deviation_payoffs, mixture_regret, normalize
 from solvers.equilibrium.two_player import EquilibriumNotFoundError, deduplicate, pure_nash
 
@@ -67,7 +68,7 @@ def _solve_two_player(arr: np.ndarray, supports: Sequence[np.ndarray]) -> list[n
 
 
 def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int]], *, x0: Sequence[np.ndarray] | None = None,
-                  starts: int = 3, seed: int = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
+                  starts: int = 3, seed: SeedLike = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
     """Profiles with the given supports where each player is indifferent over their support, found from
     ``starts`` starting points (``x0`` first, then uniform, then Dirichlet draws from ``seed``). Returned profiles
     are verified Nash equilibria (largest regret <= ``tol`` times the payoff range); may be empty.
@@ -92,7 +93,7 @@ def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int]], *, x0:
             dev = deviation_payoffs(sub, xs)
             return np.concatenate([dev[i] - v[i] for i in range(n)] + [np.array([x.sum() - 1.0]) for x in xs])
 
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         inits = []
         if x0 is not None:
             inits.append([np.asarray(p, float)[s] for p, s in zip(x0, sups)])
@@ -211,7 +212,7 @@ def support_profiles(sizes: Sequence[int]) -> Iterator[tuple[np.ndarray, ...]]:
 
 
 def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, first_only: bool = False,
-                        max_supports: int = 200_000, starts: int = 3, seed: int = 0,
+                        max_supports: int = 200_000, starts: int = 3, seed: SeedLike = 0,
                         dedup_tol: float = 1e-6) -> list[list[np.ndarray]]:
     """Nash equilibria of an n-player game by support enumeration (Porter, Nudelman & Shoham, 2008).
 

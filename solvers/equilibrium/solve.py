@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from marketgames.seeding import SeedLike
 from solvers.equilibrium.core import expand_profile, merge_duplicates, mixture_regret, nash_conv, normalize
 from solvers.equilibrium.dynamics import fictitious_play, replicator_dynamics
 from solvers.equilibrium.n_player import mclennan_tourky, mclennan_tourky_epsilon, polish, support_enumeration
@@ -41,7 +42,7 @@ def _verify(arr: np.ndarray, prof: Sequence[np.ndarray], tol: float, method: str
     return fixed
 
 
-def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int) -> list[np.ndarray]:
+def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: SeedLike) -> list[np.ndarray]:
     """A portfolio, cheapest first, every candidate polished to an exact equilibrium (support re-solve, then the
     complementarity refinement) and verified: fictitious play's best time average, McLennan-Tourky (length-capped:
     on degenerate games its cost grows with the square of its length), longer fictitious play, then support
@@ -82,7 +83,7 @@ def _mixed_n_player(arr: np.ndarray, *, tol: float, seed: int) -> list[np.ndarra
 
 
 def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1e-8, timeout: float = 10.0,
-         seed: int = 0) -> list[np.ndarray]:
+         seed: SeedLike = 0) -> list[np.ndarray]:
     """One Nash equilibrium, verified (largest regret <= ``tol`` times the payoff range).
 
     Methods (see :data:`NASH_METHODS`): ``auto`` picks the zero-sum LP for 2-player zero-sum (or constant-sum) games,
@@ -164,7 +165,7 @@ def approximate_nash(payoffs: np.ndarray | Sequence, *, iterations: int = 10_000
 
 
 def all_nash(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, dedup_tol: float = 1e-6,
-             max_supports: int = 200_000, seed: int = 0) -> list[list[np.ndarray]]:
+             max_supports: int = 200_000, seed: SeedLike = 0) -> list[list[np.ndarray]]:
     """Every equilibrium of a small game, verified and deduplicated (within ``dedup_tol``): support enumeration
     (exact for 2 players; for n >= 3 a polynomial system per support, solved from several starts), plus, for
     2 players, the equilibria Lemke-Howson reaches from every label. Degenerate games with continua of

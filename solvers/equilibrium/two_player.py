@@ -17,6 +17,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from marketgames.seeding import SeedLike, as_generator
 from solvers.equilibrium.bounded import BoundedRun, run_bounded
 from solvers.equilibrium.core import as_payoffs, bimatrix, mixture_regret, normalize
 
@@ -86,7 +87,7 @@ def _qe_game(A: np.ndarray, B: np.ndarray):
 
 def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_iter: int = 10**6,
                  capping: int | None = 10, tol: float = 1e-8, perturbation: float = 1e-9,
-                 seed: int = 0) -> list[np.ndarray]:
+                 seed: SeedLike = 0) -> list[np.ndarray]:
     """One Nash equilibrium of a bimatrix game by Lemke-Howson (quantecon's numba implementation, lexicographic
     ratio test), with the capping heuristic of Codenotti et al. (2008) over all initial pivots.
 
@@ -107,7 +108,7 @@ def lemke_howson(payoffs: np.ndarray | Sequence, *, init_pivot: int = 0, max_ite
         raise ValueError(f"init_pivot={init_pivot}; must be in [0, {m + n})")
     from quantecon.game_theory import lemke_howson as qe_lh
 
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     attempts = [(A, B, k) for k in [init_pivot] + [k for k in range(m + n) if k != init_pivot]]
     best: tuple[float, list[np.ndarray]] | None = None
     for attempt, (A_, B_, k) in enumerate(attempts):
@@ -217,7 +218,7 @@ def _verified(arr: np.ndarray, items: Sequence, tol: float, *, polish_items: boo
 
 
 def nashpy_equilibria(payoffs: np.ndarray | Sequence, *, method: str = "support_enumeration", timeout: float = 10.0,
-                      tol: float = 1e-8, dedup_tol: float = 1e-6, perturbation: float = 1e-10, seed: int = 0,
+                      tol: float = 1e-8, dedup_tol: float = 1e-6, perturbation: float = 1e-10, seed: SeedLike = 0,
                       mp_context: str | None = None) -> list[list[np.ndarray]]:
     """Verified, deduplicated equilibria from one of nashpy's methods, each call bounded by ``timeout`` seconds.
 
@@ -236,7 +237,7 @@ def nashpy_equilibria(payoffs: np.ndarray | Sequence, *, method: str = "support_
         return deduplicate(trivial, tol=dedup_tol)
     run = nashpy_run(arr, method=method, timeout=timeout, mp_context=mp_context)
     found = _verified(arr, run.items, tol)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     for eps in (perturbation, 1e-6, 1e-3):
         left = timeout - run.seconds
         if found or run.timed_out or left <= 0:

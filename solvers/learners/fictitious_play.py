@@ -19,6 +19,8 @@ import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
 
+from marketgames.sampling import draw
+from marketgames.seeding import SeedLike, as_generator
 from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
                                           uniform_table)
 from solvers.exploitability.tree import CHANCE, DEFAULT_MAX_NODES, GameTree, build_tree
@@ -84,7 +86,7 @@ class SampledFSP:
     """
 
     def __init__(self, game: pyspiel.Game | str | GameTree, *, episodes_per_iteration: int = 200,
-                 eta: float = 0.1, seed: int | np.random.SeedSequence = 0, track_nash_conv: bool = True,
+                 eta: float = 0.1, seed: SeedLike = 0, track_nash_conv: bool = True,
                  max_nodes: int = DEFAULT_MAX_NODES) -> None:
         if episodes_per_iteration < 1:
             raise ValueError(f"episodes_per_iteration={episodes_per_iteration} is not allowed: expected >= 1")
@@ -93,7 +95,7 @@ class SampledFSP:
         self.tree = game if isinstance(game, GameTree) else build_tree(game, max_nodes=max_nodes)
         self.episodes_per_iteration = int(episodes_per_iteration)
         self.eta = float(eta)
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.track_nash_conv = track_nash_conv
         self.iteration = 0
         self.counts = np.zeros(self.tree.legal_mask.shape)
@@ -114,8 +116,7 @@ class SampledFSP:
                 probs = tree.edge_prob[edges]
             else:
                 probs = behaviour[p][tree.infoset[node], tree.edge_action[edges]]
-            e = edges[min(int(np.searchsorted(np.cumsum(probs), self.rng.random() * probs.sum(), side="right")),
-                          len(edges) - 1)]
+            e = edges[draw(probs, self.rng.random())]
             if p >= 0:
                 self.counts[tree.infoset[node], tree.edge_action[e]] += 1.0
             node = tree.edge_child[e]

@@ -25,6 +25,7 @@ from open_spiel.python import policy as os_policy
 from torch import nn
 
 from solvers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.approximate import (ORACLES, BestResponseConfig, approximate_exploitability,
@@ -130,7 +131,7 @@ class LearnedPSRO:
 
     def __init__(self, game: pyspiel.Game | str, *, meta_solver: str | Callable = "nash",
                  br_config: BestResponseConfig | None = None, samples_per_cell: int = 200, workers: int = 1,
-                 exploitability_every: int = 0, seed: int | np.random.SeedSequence = 0,
+                 exploitability_every: int = 0, seed: SeedLike = 0,
                  imports: Sequence[str] = (), oracle: str | None = None) -> None:
         if oracle is not None and oracle not in ORACLES:
             raise ValueError(f"oracle={oracle!r} is not allowed: expected one of {list(ORACLES)}")
@@ -155,7 +156,7 @@ class LearnedPSRO:
         self.samples_per_cell = int(samples_per_cell)
         self.workers = int(workers)
         self.exploitability_every = int(exploitability_every)
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        root = seed_sequence(seed)
         meta_seed, self._oracle_root = root.spawn(2)
         n = game.num_players()
         self.population: list[list[os_policy.Policy]] = [[os_policy.UniformRandomPolicy(game)] for _ in range(n)]

@@ -20,6 +20,8 @@ import torch
 from open_spiel.python import policy as os_policy
 from torch import nn
 
+from marketgames.sampling import draw_rows
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.exploitability.exact import TablePolicy, nash_conv
 from solvers.exploitability.tree import GameNotSupportedError, build_tree
 from solvers.rl.buffers import ReservoirBuffer
@@ -113,12 +115,12 @@ class NFSP:
     """
 
     def __init__(self, game: pyspiel.Game | str, config: NFSPConfig | None = None, *,
-                 seed: int | np.random.SeedSequence = 0, track_nash_conv: bool = True) -> None:
+                 seed: SeedLike = 0, track_nash_conv: bool = True) -> None:
         self.config = config or NFSPConfig()
         if not isinstance(self.config, NFSPConfig):
             raise TypeError(f"config={self.config!r} is not allowed: expected an NFSPConfig")
         c = self.config
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        root = seed_sequence(seed)
         env_seed, rng_seed, torch_seed, *agent_seeds = root.spawn(3 + 8)
         self.env = VectorEnv(game, c.num_envs, seed=env_seed)
         self.game = self.env.game
@@ -195,7 +197,7 @@ class NFSP:
             if avg.size:
                 probs = self._average.probabilities(p, obs[avg], legal[avg])
                 u = self.rng.random(avg.size)
-                actions[avg] = np.minimum((probs.cumsum(axis=1) < u[:, None]).sum(axis=1), env.num_actions - 1)
+                actions[avg] = draw_rows(probs, u)
             self._pending.start(rows, p, obs[rows], actions[rows])
             self._count_steps(p, rows.size)
         rewards, done, _ = env.step(actions)

@@ -76,7 +76,7 @@ class MultiAgentVectorEnv(abc.ABC):
         supported). Used by the learners' checkpoints."""
         return None
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: dict[str, Any]) -> None:  # noqa: B027  (optional hook: a no-op by default)
         """Restore :meth:`get_state` data; the next :meth:`reset` restarts each episode as it began."""
 
 

@@ -18,6 +18,7 @@ import torch
 from gymnasium import spaces
 from scipy import stats
 
+from marketgames.seeding import as_generator
 from solvers.marl.envs import ParallelEnvVector
 from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
 from solvers.marl.maddpg import MADDPG, MADDPGConfig
@@ -55,7 +56,7 @@ def evaluate(learner: Any | None, factory: Callable[[], Any], *, episodes: int =
     """Summed-over-agents return of each of ``episodes`` episodes of the greedy ``learner`` (``None``: uniform
     random actions), run together as one :class:`ParallelEnvVector`."""
     env = ParallelEnvVector(factory, episodes, seed=seed)
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     obs, masks = env.reset()
     total = np.zeros(episodes)
     done = np.zeros(episodes, bool)

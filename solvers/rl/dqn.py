@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.rl.buffers import ReplayBuffer
 from solvers.rl.checks import is_int, is_real, refuse_invalid
 
@@ -112,9 +113,9 @@ class DQN:
     """
 
     def __init__(self, obs_size: int, num_actions: int, config: DQNConfig | None = None, *,
-                 seed: int | np.random.SeedSequence = 0) -> None:
+                 seed: SeedLike = 0) -> None:
         self.config = config or DQNConfig()
-        sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        sequence = seed_sequence(seed)
         torch_seed, rng_seed = sequence.spawn(2)
         with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the caller's RNG
             torch.manual_seed(int(torch_seed.generate_state(1)[0]))

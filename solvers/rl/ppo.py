@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from marketgames.seeding import SeedLike, seed_sequence
 from solvers.rl.checks import is_int, is_real, refuse_invalid
 from solvers.rl.dqn import OPTIMIZERS, hidden_sizes, make_optimizer, mlp
 
@@ -211,10 +212,10 @@ class PPO:
     """
 
     def __init__(self, obs_size: int, num_actions: int, config: PPOConfig | None = None, *, num_envs: int = 1,
-                 seed: int | np.random.SeedSequence | None = None) -> None:
+                 seed: SeedLike = None) -> None:
         self.config = c = config or PPOConfig()
         seed = c.seed if seed is None else seed
-        sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        sequence = seed_sequence(seed)
         init_seed, sample_seed = sequence.spawn(2)
         with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching the caller's RNG
             torch.manual_seed(int(init_seed.generate_state(1)[0]))

@@ -8,11 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pyspiel
 
+from marketgames.sampling import draw
+from marketgames.seeding import SeedLike, as_generator
+
 
 class VectorEnv:
     """``num_envs`` episodes of ``game``; observations are information-state tensors (or observation tensors)."""
 
-    def __init__(self, game: pyspiel.Game | str, num_envs: int, *, seed: int | np.random.SeedSequence = 0) -> None:
+    def __init__(self, game: pyspiel.Game | str, num_envs: int, *, seed: SeedLike = 0) -> None:
         if isinstance(game, str):
             game = pyspiel.load_game(game)
         if num_envs < 1:
@@ -32,20 +35,14 @@ class VectorEnv:
         self.num_envs = int(num_envs)
         self.num_players = game.num_players()
         self.num_actions = game.num_distinct_actions()
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.states = [self._start() for _ in range(self.num_envs)]
 
     def _advance(self, state: pyspiel.State) -> None:
         """Play chance nodes up to the next player node or the end."""
         while state.is_chance_node():
             outcomes = state.chance_outcomes()
-            u = self.rng.random() * sum(p for _, p in outcomes)
-            total = 0.0
-            for action, p in outcomes:  # inverse CDF; plain Python beats numpy on a handful of outcomes
-                total += p
-                if u < total:
-                    break
-            state.apply_action(action)
+            state.apply_action(outcomes[draw([p for _, p in outcomes], self.rng.random())][0])
 
     def _start(self) -> pyspiel.State:
         state = self.game.new_initial_state()

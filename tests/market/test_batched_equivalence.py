@@ -50,7 +50,7 @@ def _replay(config: MarketConfig, batch: int, seed: int, action_seed: int) -> No
         assert log.shape == (batch, min(r + 1, config.steps), 2)
         for i, state in enumerate(states):
             if r > 0:
-                state.apply_actions([int(a) for a in actions[i]])
+                state.apply_actions([int(a) for a in actions[i]])  # noqa: F821  (bound at the end of round r - 1)
             if r < config.steps:
                 for outcome in log[i, r]:
                     legal = dict(state.chance_outcomes())
@@ -182,7 +182,7 @@ def test_bad_arguments_are_refused() -> None:
     config = MarketConfig(players=2, steps=2)
     with pytest.raises(ValueError, match="batch_size"):
         BatchedMarket(config, 0, seed=1)
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed"):
         BatchedMarket(config, 2, seed=-1)
     with pytest.raises(TypeError, match="config"):
         BatchedMarket({"players": 2}, 2, seed=1)

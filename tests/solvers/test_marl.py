@@ -77,7 +77,7 @@ class MaskedToy(ParallelEnv):
 
     def step(self, actions):
         mask = self._mask()
-        for a, act in actions.items():
+        for act in actions.values():
             if not mask[act]:
                 raise ValueError(f"illegal action {act} at step {self.t}")
         self.t += 1
