@@ -152,8 +152,8 @@ def test_checks_with_tolerances_give_the_same_answer_on_a_scaled_game(c):
     assert fictitious_play(small, iterations=500).status == fictitious_play(game, iterations=500).status
     for p, q in zip(mclennan_tourky(small), mclennan_tourky(game)):
         np.testing.assert_allclose(p, q, atol=1e-6)
-    assert _supports(nashpy_equilibria(small, method="vertex_enumeration")) == \
-        _supports(nashpy_equilibria(game, method="vertex_enumeration"))
+    assert _supports(nashpy_equilibria(small, method="vertex_enumeration", timeout=120)) == \
+        _supports(nashpy_equilibria(game, method="vertex_enumeration", timeout=120))
 
 
 def test_normalize_maps_onto_the_unit_interval_and_back():
