@@ -67,8 +67,9 @@ def _solve_two_player(arr: np.ndarray, supports: Sequence[np.ndarray]) -> list[n
     return _expand(arr.shape[1:], supports, np.concatenate([x, y]))
 
 
-def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int] | np.ndarray], *, x0: Sequence[np.ndarray] | None = None,
-                  starts: int = 3, seed: SeedLike = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
+def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int] | np.ndarray], *,
+                  x0: Sequence[np.ndarray] | None = None, starts: int = 3, seed: SeedLike = 0,
+                  tol: float = 1e-8) -> list[list[np.ndarray]]:
     """Profiles with the given supports where each player is indifferent over their support, found from
     ``starts`` starting points (``x0`` first, then uniform, then Dirichlet draws from ``seed``). Returned profiles
     are verified Nash equilibria (largest regret <= ``tol`` times the payoff range); may be empty.
