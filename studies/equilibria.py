@@ -127,7 +127,7 @@ class Config:
 # ---------------------------------------------------------------------------------------------------- analysis
 def _profile_names(profile: Sequence[np.ndarray], names: Sequence[str], tol: float = 1e-6) -> list[str]:
     """``"0.60 trend + 0.40 zi"`` for each player's mixture."""
-    return [" + ".join(f"{x[k]:.2f} {names[k]}" for k in np.flatnonzero(x > tol)) for x in profile]
+    return [" + ".join(f"{x[k]:.2f} {names[int(k)]}" for k in np.flatnonzero(x > tol)) for x in profile]
 
 
 def equilibrium_quality(game: Any, traders: Sequence[Any], profile: Sequence[np.ndarray], *, episodes: int,

@@ -192,10 +192,10 @@ def section_dynamics(rep: ReportWriter, cfg: Config, rng: np.random.Generator) -
                 V[i, j] = q[0] * (v[0] - q @ v)
         ax.quiver(X, Y, U, V, color="0.6", angles="xy")
         for _ in range(cfg.rd_starts):
-            x0 = [rng.dirichlet([2, 2]), rng.dirichlet([2, 2])]
-            tr = replicator_dynamics(g, x0=x0, steps=cfg.rd_steps, dt=cfg.rd_dt)
+            starts = [rng.dirichlet([2, 2]), rng.dirichlet([2, 2])]
+            tr = replicator_dynamics(g, x0=starts, steps=cfg.rd_steps, dt=cfg.rd_dt)
             ax.plot(tr.profiles[0][:, 0], tr.profiles[1][:, 0], lw=1.2)
-            rows.append([name, _fmt(x0), _fmt(tr.final), tr.status, tr.nash_conv[-1]])
+            rows.append([name, _fmt(starts), _fmt(tr.final), tr.status, tr.nash_conv[-1]])
         for e in all_nash(g):
             ax.plot(e[0][0], e[1][0], "*", color="red", ms=10, clip_on=False)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="P(row plays 0)", ylabel="P(column plays 0)", title=name)

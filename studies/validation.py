@@ -109,13 +109,19 @@ class Config:
     progress: bool = True
 
     def planned_iterations(self) -> dict[str, dict[str, int]]:
-        """Iterations of each configured solver on each configured game."""
+        """Iterations of each configured solver on each configured game; ValueError naming the first missing or
+        bad count."""
         default = self.iterations_per_game.get("default", {})
-        plan = {}
+        plan: dict[str, dict[str, int]] = {}
         for game in self.games:
             row = self.iterations_per_game.get(game, {})
-            plan[game] = {s: self.iterations if self.iterations is not None else row.get(s, default.get(s))
-                          for s in self.solvers}
+            plan[game] = {}
+            for s in self.solvers:
+                n = self.iterations if self.iterations is not None else row.get(s, default.get(s))
+                if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                    raise ValueError(f"iterations_per_game[{game!r}][{s!r}]={n!r} is not allowed: expected "
+                                     "an integer >= 1 (add the game or a 'default' row)")
+                plan[game][s] = n
         return plan
 
     def effective(self) -> "Config":
@@ -149,11 +155,7 @@ class Config:
             if bad:
                 raise ValueError(f"iterations_per_game[{game!r}]={row!r} is not allowed: expected "
                                  f"{{solver: iterations}} with solvers from {list(SOLVERS)}")
-        for game, row in self.planned_iterations().items():
-            for solver, n in row.items():
-                if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                    raise ValueError(f"iterations_per_game[{game!r}][{solver!r}]={n!r} is not allowed: expected "
-                                     "an integer >= 1 (add the game or a 'default' row)")
+        self.planned_iterations()  # refuses a missing or bad count
         check_number("max_seconds", self.max_seconds, low=0.0, strict_low=True, none=True)
         check_seed("seed", self.seed)
         check_optional_str("out", self.out)
@@ -240,7 +242,8 @@ class _Data:
     """The study's runs, plus small dedicated runs when a reference check needs one the configuration left out."""
 
     def __init__(self, runs: dict[str, dict[str, dict[str, Any]]], trees: dict[str, GameTree], seed: int) -> None:
-        self.runs, self.trees, self.seed, self.extra = runs, trees, seed, {}
+        self.runs, self.trees, self.seed = runs, trees, seed
+        self.extra: dict[tuple[str, str, int], dict[str, Any]] = {}
 
     def tree(self, game: str) -> GameTree:
         if game not in self.trees:
@@ -318,7 +321,7 @@ def target_checks(data: _Data, quick: bool) -> list[dict[str, Any]]:
         run = data.runs.get(KUHN, {}).get(solver)
         final = None if run is None else run["final_nash_conv"]
         checks.append(_check(f"final NashConv < {TARGET}", KUHN, solver, "target", f"< {TARGET}", final, "-",
-                             None if run is None else final < TARGET, quick,
+                             None if run is None else run["final_nash_conv"] < TARGET, quick,
                              "" if run is None else f"after {run['iterations']} iterations", ran=run is not None))
     run = data.runs.get(KUHN, {}).get("xfp")
     at1000 = None if run is None or run["iterations"] < 1000 else float(run["nash_conv"][999])
@@ -331,18 +334,18 @@ def target_checks(data: _Data, quick: bool) -> list[dict[str, Any]]:
     run = data.runs.get(KUHN3, {}).get("psro_nash")
     final = None if run is None else run["final_nash_conv"]
     checks.append(_check(f"final NashConv < {TARGET}", KUHN3, "psro_nash", "target", f"< {TARGET}", final, "-",
-                         None if run is None else final < TARGET, quick,
+                         None if run is None else run["final_nash_conv"] < TARGET, quick,
                          "" if run is None else f"after {run['iterations']} iterations", ran=run is not None))
     for solver in SOLVERS:
         run = data.runs.get(LEDUC, {}).get(solver)
         final = None if run is None else run["final_nash_conv"]
         checks.append(_check("final NashConv <= 10% of the uniform policy's", LEDUC, solver, "target",
                              f"<= {0.1 * LEDUC_UNIFORM:.4f}", final, "-",
-                             None if run is None else final <= 0.1 * LEDUC_UNIFORM, quick,
+                             None if run is None else run["final_nash_conv"] <= 0.1 * LEDUC_UNIFORM, quick,
                              "" if run is None else f"after {run['iterations']} iterations", ran=run is not None))
     for solver in SOLVERS:
         run = data.runs.get(TINY, {}).get(solver)
-        fall = steady_fall(run["nash_conv"]) if run is not None else {"ok": None, "summary": ""}
+        fall: dict[str, Any] = steady_fall(run["nash_conv"]) if run is not None else {"ok": None, "summary": ""}
         checks.append(_check("NashConv falls steadily", TINY, solver, "target",
                              f"running min falls in >= {STEADY_SHARE:.0%} of windows; final <= {STEADY_RATIO} x "
                              "first", fall["summary"], "-", fall["ok"], quick,
@@ -363,7 +366,9 @@ def main(config: Config) -> dict[str, Any]:
 
 def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     plan = eff.planned_iterations()
-    trees, runs, games = {}, {}, {}
+    trees: dict[str, GameTree] = {}
+    runs: dict[str, dict[str, dict[str, Any]]] = {}
+    games: dict[str, dict[str, Any]] = {}
     start = time.perf_counter()
     for game in eff.games:
         t0 = time.perf_counter()

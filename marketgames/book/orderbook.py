@@ -83,7 +83,10 @@ class OrderEntry(abc.ABC):
     """Limit, immediate-or-cancel and market orders, all in terms of ``_submit`` (shared by the book and its
     reference model, :class:`marketgames.book.reference.NaiveOrderBook`)."""
 
-    n_ticks: int
+    @property
+    @abc.abstractmethod
+    def n_ticks(self) -> int:
+        """Number of price levels (prices are ``0 .. n_ticks-1``)."""
 
     @abc.abstractmethod
     def _submit(self, order_id: int, side: Side, price: int, quantity: int, owner: int, *,

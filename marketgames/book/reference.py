@@ -58,10 +58,14 @@ class NaiveOrderBook(OrderEntry):
             raise ValueError(f"n_ticks={n_ticks!r} must be an integer in [2, {MAX_TICKS}]")
         if not _is_int(capacity) or capacity < 1:
             raise ValueError(f"capacity={capacity!r} must be an integer >= 1")
-        self.n_ticks = int(n_ticks)
+        self._n_ticks = int(n_ticks)
         self._orders: list[_Order] = []
         self._arrivals = 0
         self._submitted = self._filled = self._cancelled = 0
+
+    @property
+    def n_ticks(self) -> int:
+        return self._n_ticks
 
     # ----------------------------------------------------------------- queries
     def _side_orders(self, side: Side) -> list[_Order]:

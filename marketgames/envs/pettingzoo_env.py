@@ -61,7 +61,7 @@ class LobMarketParallelEnv(ParallelEnv):
             ``(state, episode) -> outcome`` choosing every chance outcome (it must have positive probability).
     """
 
-    metadata = {"name": "lob_market_parallel_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata: dict[str, Any] = {"name": "lob_market_parallel_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(self, game_string: str | pyspiel.Game = "python_lob_market", render_mode: str | None = None, *,
                  dict_observations: bool = False, chance_outcome: ChanceOutcome | None = None):
@@ -89,6 +89,7 @@ class LobMarketParallelEnv(ParallelEnv):
         self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
         self.num_actions = game.num_distinct_actions()
         box = observation_box(game)
+        self.observation_spaces: dict[str, spaces.Box | spaces.Dict]
         if self.dict_observations:
             mask = spaces.Box(0, 1, shape=(self.num_actions,), dtype=np.int8)
             self.observation_spaces = {a: spaces.Dict({"observation": box, "action_mask": mask})
@@ -112,17 +113,22 @@ class LobMarketParallelEnv(ParallelEnv):
     @property
     def state_view(self) -> pyspiel.State:
         """A clone of the current OpenSpiel state (its ``history()`` holds every chance outcome and action)."""
+        return self._live_state().clone()
+
+    def _live_state(self) -> pyspiel.State:
         if self._state is None:
             raise RuntimeError("call reset() first")
-        return self._state.clone()
+        return self._state
 
     def _resolve_chance(self) -> None:
-        state = self._state
+        state, rng = self._live_state(), self._rng
+        if rng is None:  # reset() sets it before the state
+            raise RuntimeError("call reset() first")
         while state.is_chance_node():
             actions, probs = zip(*state.chance_outcomes())
             if self._chance_outcome is None:
                 p = np.asarray(probs, dtype=np.float64)
-                state.apply_action(int(actions[self._rng.choice(len(actions), p=p / p.sum())]))
+                state.apply_action(int(actions[rng.choice(len(actions), p=p / p.sum())]))
                 continue
             outcome = self._chance_outcome(state, self._episode)
             allowed = [a for a, q in zip(actions, probs) if q > 0]
@@ -134,20 +140,22 @@ class LobMarketParallelEnv(ParallelEnv):
 
     def _update_masks(self) -> None:
         """The legal actions of every agent at the current node, as int8 masks (all zeros at the end)."""
+        state = self._live_state()
         self._masks = {}
         for agent in self.possible_agents:
             mask = np.zeros(self.num_actions, dtype=np.int8)
-            mask[self._state.legal_actions(self._index[agent])] = 1
+            mask[state.legal_actions(self._index[agent])] = 1
             self._masks[agent] = mask
 
     def _observations(self) -> dict[str, Any]:
-        obs = {a: np.asarray(self._state.observation_tensor(self._index[a]), dtype=np.float32) for a in self.agents}
+        state = self._live_state()
+        obs = {a: np.asarray(state.observation_tensor(self._index[a]), dtype=np.float32) for a in self.agents}
         if self.dict_observations:
             return {a: {"observation": o, "action_mask": self._masks[a].copy()} for a, o in obs.items()}
         return obs
 
     def _infos(self, agents: list[str]) -> dict[str, dict[str, Any]]:
-        state = self._state
+        state = self._live_state()
         infos: dict[str, dict[str, Any]] = {}
         for agent in agents:
             p = self._index[agent]

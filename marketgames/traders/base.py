@@ -218,8 +218,10 @@ class RuleTrader(policy.Policy, metaclass=abc.ABCMeta):
 
 def mix(*parts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Sum of ``weight[:, None] * rows`` over ``(weight, rows)`` pairs: a mixture of action distributions."""
-    out = None
-    for weight, rows in parts:
-        term = np.asarray(weight, dtype=np.float64)[:, None] * rows
-        out = term if out is None else out + term
+    if not parts:
+        raise ValueError("mix() needs at least one (weight, rows) pair")
+    terms = [np.asarray(weight, dtype=np.float64)[:, None] * rows for weight, rows in parts]
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
     return out

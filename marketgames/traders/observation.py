@@ -7,6 +7,8 @@ the batch. Prices are integer ticks; quantities that can fall on half ticks (the
 """
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 from ..market import rules as R
@@ -157,9 +159,19 @@ class ActionLayout:
         self.quote_levels = config.quote_levels
         self.num_actions = config.num_actions
 
+    @overload
+    def limit_buy(self, k: int) -> int: ...
+    @overload
+    def limit_buy(self, k: np.ndarray) -> np.ndarray: ...
+
     def limit_buy(self, k: int | np.ndarray) -> int | np.ndarray:
         """Limit buy ``k`` ticks below the best bid."""
         return R.FIRST_LIMIT + k
+
+    @overload
+    def limit_sell(self, k: int) -> int: ...
+    @overload
+    def limit_sell(self, k: np.ndarray) -> np.ndarray: ...
 
     def limit_sell(self, k: int | np.ndarray) -> int | np.ndarray:
         return R.FIRST_LIMIT + self.limit_levels + k

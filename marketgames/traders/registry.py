@@ -25,7 +25,9 @@ _WORDS = {"true": True, "false": False, "none": None}
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
     """Split ``text`` at ``sep`` outside parentheses, brackets and quotes; empty pieces are dropped."""
-    parts, depth, quote, cur = [], 0, "", []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -59,8 +61,7 @@ def parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if isinstance(spec, Mapping):
         if "name" not in spec:
             raise TraderConfigError(f"spec={dict(spec)!r} is not allowed: a mapping spec needs a 'name' key")
-        params = {str(k): v for k, v in spec.items() if k != "name"}
-        return str(spec["name"]), params
+        return str(spec["name"]), {str(k): v for k, v in spec.items() if k != "name"}
     if not isinstance(spec, str):
         raise TypeError(f"spec={spec!r} is not allowed: expected a string like 'trend(window=3)' or a mapping")
     match = _SPEC.match(spec)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeGuard
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def as_list(value: Any, where: str, allowed: str) -> list:
         raise TypeError(f"{where}={value!r} is not allowed: expected {allowed}") from None
 
 
-def is_index(value: Any) -> bool:
+def is_index(value: Any) -> TypeGuard[int | np.integer]:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
@@ -58,8 +58,9 @@ def check_names(names: Sequence[str], where: str) -> None:
                          f"(repeated: {sorted(seen)!r})")
 
 
-_FIELDS = {"game": str, "imports": list, "n_players": int, "symmetric": bool, "roles": list, "names": list,
-           "seed": dict, "confidence": (int, float), "keep_samples": bool, "cells": list}
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "game": str, "imports": list, "n_players": int, "symmetric": bool, "roles": list, "names": list,
+    "seed": dict, "confidence": (int, float), "keep_samples": bool, "cells": list}
 
 
 def read_game_file(path: Path) -> dict[str, Any]:

@@ -240,8 +240,8 @@ class EmpiricalGame:
     def _z(self) -> float:
         return float(sps.norm.ppf(0.5 + self.confidence / 2))
 
-    def _half_width(self, c: _Cell) -> np.ndarray:
-        if c.count < 2:
+    def _half_width(self, c: _Cell | None) -> np.ndarray:
+        if c is None or c.count < 2:
             return np.full(self.n_players, np.inf)
         return self._z * np.sqrt(c.m2 / (c.count - 1) / c.count)
 
@@ -414,7 +414,7 @@ class EmpiricalGame:
         data = read_game_file(Path(path))
         names = data["names"]
         given = strategies is not None
-        if given:
+        if strategies is not None:
             shape = [len(lst) for lst in names]
             nested = [strategies] if data["symmetric"] else strategies
             try:

@@ -62,7 +62,8 @@ def run_bounded(fn: Callable[..., Any], args: tuple, *, timeout: float, mp_conte
         ctx.set_forkserver_preload(
             ["numpy", "pyspiel", "nashpy", "solvers.empirical.backends", "solvers.equilibrium.two_player"])
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(child, fn, args), daemon=True)
+    # typeshed's BaseContext has no Process; every concrete context get_context returns has one
+    proc = ctx.Process(target=_worker, args=(child, fn, args), daemon=True)  # type: ignore[attr-defined]
     start = time.perf_counter()
     proc.start()
     child.close()

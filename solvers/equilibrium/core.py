@@ -209,7 +209,7 @@ def merge_duplicates(payoffs: np.ndarray | Sequence, *, tol: float = 0.0
             if not any(np.allclose(slices[k], slices[j], rtol=0.0, atol=atol) for j in keep):
                 keep.append(k)
         kept.append(np.asarray(keep))
-    return arr[np.ix_(range(arr.shape[0]), *kept)], kept
+    return arr[np.ix_(np.arange(arr.shape[0]), *kept)], kept
 
 
 def expand_profile(profile: Sequence[np.ndarray], kept: Sequence[np.ndarray], sizes: Sequence[int]

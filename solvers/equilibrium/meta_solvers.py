@@ -65,6 +65,7 @@ META_SOLVERS: dict[str, MetaSolver] = {"uniform": _uniform, "nash": nash_meta_so
 def meta_solver(name_or_callable: str | Callable[[np.ndarray], Sequence[np.ndarray]]) -> MetaSolver:
     """The meta-solver named ``name_or_callable`` (one of :data:`META_SOLVERS`), or the callable itself wrapped
     so its output is validated: a list of ``n`` probability vectors (float arrays) matching the payoffs."""
+    inner: Callable[[np.ndarray], Sequence[np.ndarray]]
     if isinstance(name_or_callable, str):
         if name_or_callable not in META_SOLVERS:
             raise ValueError(f"meta_solver={name_or_callable!r}; choose one of {sorted(META_SOLVERS)} or a callable")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from scipy import optimize
@@ -67,8 +67,9 @@ def _solve_two_player(arr: np.ndarray, supports: Sequence[np.ndarray]) -> list[n
     return _expand(arr.shape[1:], supports, np.concatenate([x, y]))
 
 
-def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int]], *, x0: Sequence[np.ndarray] | None = None,
-                  starts: int = 3, seed: SeedLike = 0, tol: float = 1e-8) -> list[list[np.ndarray]]:
+def solve_support(payoffs: np.ndarray, supports: Sequence[Sequence[int] | np.ndarray], *,
+                  x0: Sequence[np.ndarray] | None = None, starts: int = 3, seed: SeedLike = 0,
+                  tol: float = 1e-8) -> list[list[np.ndarray]]:
     """Profiles with the given supports where each player is indifferent over their support, found from
     ``starts`` starting points (``x0`` first, then uniform, then Dirichlet draws from ``seed``). Returned profiles
     are verified Nash equilibria (largest regret <= ``tol`` times the payoff range); may be empty.
@@ -245,9 +246,10 @@ def support_enumeration(payoffs: np.ndarray | Sequence, *, tol: float = 1e-8, fi
 
 
 def mclennan_tourky_epsilon(payoffs: np.ndarray, *, epsilon: float, max_iter: int, init: Sequence | None = None
-                            ) -> tuple[list[np.ndarray], object]:
+                            ) -> tuple[list[np.ndarray], Any]:
     """quantecon's McLennan-Tourky iteration on the payoffs mapped onto ``[0, 1]``: an epsilon-equilibrium
-    (``epsilon`` relative to the payoff range; unverified) and its result record."""
+    (``epsilon`` relative to the payoff range; unverified) and its result record (quantecon's untyped
+    ``NashResult``)."""
     from quantecon.game_theory import NormalFormGame
     from quantecon.game_theory import mclennan_tourky as quantecon_mclennan_tourky
 

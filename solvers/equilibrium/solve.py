@@ -130,10 +130,10 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
     if method == "lp":
         return _verify(arr, solve_zero_sum(arr).profile, tol, method)
     if method == "support_enumeration":
-        found = support_enumeration(arr, tol=tol, first_only=True, seed=seed)
-        if not found:
+        profiles = support_enumeration(arr, tol=tol, first_only=True, seed=seed)
+        if not profiles:
             raise EquilibriumNotFoundError("support enumeration found no equilibrium")
-        return found[0]
+        return profiles[0]
     if method == "mclennan_tourky":
         return mclennan_tourky(arr, tol=tol)
     if method == "replicator":
@@ -142,10 +142,10 @@ def nash(payoffs: np.ndarray | Sequence, *, method: str = "auto", tol: float = 1
     if method == "fictitious_play":
         traj = fictitious_play(arr, iterations=5000)
         return _verify(arr, traj.final, tol, method)
-    found = nashpy_equilibria(arr, method=method[len("nashpy_"):], timeout=timeout, tol=tol, seed=seed)
-    if not found:
+    profiles = nashpy_equilibria(arr, method=method[len("nashpy_"):], timeout=timeout, tol=tol, seed=seed)
+    if not profiles:
         raise EquilibriumNotFoundError(f"{method}: nothing verified within timeout={timeout} s")
-    return found[0]
+    return profiles[0]
 
 
 def approximate_nash(payoffs: np.ndarray | Sequence, *, iterations: int = 10_000) -> list[np.ndarray]:

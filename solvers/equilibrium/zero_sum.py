@@ -52,7 +52,7 @@ def maximin(A: np.ndarray | Sequence) -> tuple[float, np.ndarray]:
     if A.ndim != 2 or A.size == 0 or not np.all(np.isfinite(A)):
         raise ValueError(f"A must be a finite non-empty matrix; got shape {A.shape}")
     norm = normalize(from_bimatrix(A, A))
-    A = norm.unit[0]
+    A = np.asarray(norm.unit[0])
     m, n = A.shape
     c = np.zeros(m + 1)
     c[-1] = -1.0  # minimise -v

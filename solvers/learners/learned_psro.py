@@ -31,7 +31,7 @@ from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
 from solvers.exploitability.approximate import (ORACLES, BestResponseConfig, approximate_exploitability,
                                                 learn_best_response)
 from solvers.exploitability.exact import nash_conv
-from solvers.exploitability.tree import GameNotSupportedError, build_tree
+from solvers.exploitability.tree import GameNotSupportedError, GameTree, build_tree
 from solvers.rl.dqn import DQN, DQNConfig, mlp
 from solvers.rl.ppo import PPO, PPOConfig
 
@@ -166,6 +166,7 @@ class LearnedPSRO:
         self._sample()
         self.meta_strategies = [np.ones(1) for _ in range(n)]
         self.iteration = 0
+        self.tree: GameTree | None
         try:
             self.tree = build_tree(game, max_nodes=200_000)
         except GameNotSupportedError:
@@ -223,8 +224,9 @@ class LearnedPSRO:
                     continue
                 buffer = io.BytesIO()
                 torch.save(pi.q_network.state_dict(), buffer)
-                names.append(f"net_{p}_{k}")
-                blobs[names[-1]] = buffer.getvalue()
+                name = f"net_{p}_{k}"
+                names.append(name)
+                blobs[name] = buffer.getvalue()
             networks.append(names)
         root = self._oracle_root
         meta = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 import pyspiel
@@ -173,8 +173,8 @@ class PSRO:
                 or any(s is None or s.shape != (k,) for s, k in zip(sigmas, sizes))
                 or meta_game is None or meta_game.shape != (n,) + sizes):
             raise CheckpointError(f"path={str(path)!r} does not hold a PSRO state of {tree.game} (array shapes)")
-        solver.population = [list(pop) for pop in population]
-        solver.meta_strategies = sigmas
+        solver.population = [list(cast(np.ndarray, pop)) for pop in population]  # none is None (checked above)
+        solver.meta_strategies = [cast(np.ndarray, s) for s in sigmas]
         solver.meta_game = meta_game
         solver.iteration = int(meta["iteration"])
         return solver

@@ -19,7 +19,8 @@ def is_int(value: Any, low: int | None = None, high: int | None = None) -> bool:
     """Whether ``value`` is an integer (not a bool) in ``[low, high]`` (``None``: unbounded)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         return False
-    return (low is None or value >= low) and (high is None or value <= high)
+    v = int(value)  # exact for an Integral; typeshed's numbers.Integral has no comparison with int
+    return (low is None or v >= low) and (high is None or v <= high)
 
 
 def is_real(value: Any, low: float | None = None, high: float | None = None, *, open_low: bool = False) -> bool:

@@ -71,7 +71,9 @@ class DQNConfig:
     optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
-        self.hidden = hidden_sizes(self.hidden)
+        hidden = hidden_sizes(self.hidden)
+        if isinstance(hidden, tuple):  # otherwise unchanged, refused below
+            self.hidden = hidden
         capacity_ok = is_int(self.replay_capacity, 1)
         refuse_invalid(self, {
             "hidden": (isinstance(self.hidden, tuple) and all(is_int(h, 1) for h in self.hidden),

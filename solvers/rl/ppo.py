@@ -79,7 +79,9 @@ class PPOConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.hidden = hidden_sizes(self.hidden)
+        hidden = hidden_sizes(self.hidden)
+        if isinstance(hidden, tuple):  # otherwise unchanged, refused below
+            self.hidden = hidden
         steps_ok = is_int(self.rollout_steps, 1)
         refuse_invalid(self, {
             "hidden": (isinstance(self.hidden, tuple) and all(is_int(h, 1) for h in self.hidden),

@@ -459,3 +459,12 @@ def test_player_ids_accept_integer_seats():
     assert make_trader("noise", g, player_ids=np.array([1])).player_ids == [1]
     assert make_trader("noise", g, player_ids=(np.int64(1),)).player_ids == [1]
     assert all(type(p) is int for p in make_trader("noise", g, player_ids=np.array([1, 2])).player_ids)
+
+
+def test_mix_is_the_weighted_sum_and_refuses_no_parts():
+    from marketgames.traders.base import mix
+    w1, w2 = np.array([0.25, 1.0]), np.array([0.75, 0.0])
+    rows1, rows2 = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(mix((w1, rows1), (w2, rows2)), [[0.25, 0.75], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="at least one"):  # it returned None, not an array
+        mix()
