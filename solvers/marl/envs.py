@@ -19,8 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pyspiel
 from gymnasium import spaces
 
+from marketgames.envs.spaces import market_config
+from marketgames.envs.vector_env import MarketVectorEnv
 from marketgames.seeding import SeedLike, seed_sequence
 
 __all__ = ["MarketVectorAdapter", "MultiAgentVectorEnv", "ParallelEnvVector", "VectorStep", "as_vector_env"]
@@ -273,9 +276,16 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
 def as_vector_env(env_or_factory: Any, *, num_envs: int, seed: SeedLike) -> MultiAgentVectorEnv:
     """The learners' env: a :class:`MultiAgentVectorEnv` as it is, a ``MarketVectorEnv`` wrapped by
     :class:`MarketVectorAdapter`, a PettingZoo ``ParallelEnv`` (one copy) or a factory of them (``num_envs`` copies)
-    wrapped by :class:`ParallelEnvVector`."""
+    wrapped by :class:`ParallelEnvVector`, or a ``python_lob_market`` game (or its ``load_game`` string): ``num_envs``
+    markets of a ``MarketVectorEnv`` seeded by ``seed``."""
     if isinstance(env_or_factory, MultiAgentVectorEnv):
         return env_or_factory
+    if isinstance(env_or_factory, (str, pyspiel.Game)):
+        game = pyspiel.load_game(env_or_factory) if isinstance(env_or_factory, str) else env_or_factory
+        if market_config(game) is None:
+            raise TypeError(f"env_or_factory={env_or_factory!r} is not allowed: a game must be a python_lob_market "
+                            "game (other games: pass a PettingZoo env factory)")
+        return MarketVectorAdapter(MarketVectorEnv(game, num_envs, seed=seed))
     if all(hasattr(env_or_factory, name) for name in ("num_envs", "num_agents", "obs_dim", "num_actions")):
         return MarketVectorAdapter(env_or_factory)
     if hasattr(env_or_factory, "possible_agents") and hasattr(env_or_factory, "step"):
@@ -287,4 +297,5 @@ def as_vector_env(env_or_factory: Any, *, num_envs: int, seed: SeedLike) -> Mult
     if callable(env_or_factory):
         return ParallelEnvVector(env_or_factory, num_envs, seed=seed)
     raise TypeError(f"env_or_factory={env_or_factory!r} is not allowed: expected a MultiAgentVectorEnv, a "
-                    "MarketVectorEnv, a PettingZoo ParallelEnv or a callable returning one")
+                    "MarketVectorEnv, a python_lob_market game or its string, a PettingZoo ParallelEnv or a callable "
+                    "returning one")

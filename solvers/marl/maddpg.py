@@ -49,7 +49,8 @@ class MADDPGConfig:
         exploration_noise: standard deviation of the Gaussian noise on Box actions (in ``[-1, 1]`` units).
         logit_regularization: weight of the mean squared actor output in the actor loss.
         max_grad_norm: gradient-norm clip of actors and critics.
-        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs.
+        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs (markets of a
+            ``MarketVectorEnv`` when built from a ``python_lob_market`` game or its string).
     """
 
     actor_hidden: tuple[int, ...] = (64, 64)
