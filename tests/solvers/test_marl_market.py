@@ -85,3 +85,21 @@ def test_policy_agrees_with_act_on_the_market_vector_env(learner):
             if not env.agents:
                 env.reset()
     assert len(chosen) > 1  # the trained networks are not a constant policy: the check compares real choices
+
+
+def test_dqn_exploration_draws_the_numbers_of_one_choice_per_row():
+    """The vectorised epsilon-greedy of ``DQN.act`` keeps the seeded numbers of the per-row loop it replaced."""
+    from solvers.rl.dqn import DQN
+
+    legal = np.random.default_rng(5).random((3_000, 7)) < 0.4
+    legal[np.arange(3_000), np.random.default_rng(6).integers(0, 7, 3_000)] = True  # 1..7 legal actions per row
+    config = DQNConfig(hidden=(8,), epsilon_start=0.5, epsilon_end=0.5, epsilon_decay_steps=1)
+    dqn, reference = DQN(4, 7, config, seed=3), DQN(4, 7, config, seed=3)
+    obs = np.random.default_rng(7).normal(size=(3_000, 4)).astype(np.float32)
+    actions = dqn.act(obs, legal)
+    expected = reference.greedy(obs, legal)
+    for k in np.flatnonzero(reference.rng.random(3_000) < 0.5):  # the loop of the earlier DQN.act
+        expected[k] = reference.rng.choice(np.flatnonzero(legal[k]))
+    assert np.array_equal(actions, expected) and legal[np.arange(3_000), actions].all()
+    assert dqn.rng.random() == reference.rng.random()  # the generators are left in the same state
+    assert 500 < (actions != dqn.greedy(obs, legal)).sum() < 1_500  # about half the rows explored (1,001 here)
