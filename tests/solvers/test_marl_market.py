@@ -103,3 +103,13 @@ def test_dqn_exploration_draws_the_numbers_of_one_choice_per_row():
     assert np.array_equal(actions, expected) and legal[np.arange(3_000), actions].all()
     assert dqn.rng.random() == reference.rng.random()  # the generators are left in the same state
     assert 500 < (actions != dqn.greedy(obs, legal)).sum() < 1_500  # about half the rows explored (1,001 here)
+
+
+def test_maddpg_critics_keep_learning_after_the_actor_step_freezes_them():
+    agent = make("maddpg", MarketVectorEnv(MARKET, 64, seed=1))
+    agent.train(128)
+    before = [[p.detach().clone() for p in q.parameters()] for q in agent.critics]
+    agent.train(128)
+    for critic, old in zip(agent.critics, before):
+        assert all(p.requires_grad for p in critic.parameters())
+        assert all(not np.array_equal(p.detach().numpy(), o.numpy()) for p, o in zip(critic.parameters(), old))
