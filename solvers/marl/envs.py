@@ -233,8 +233,8 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
     """The batched market ``MarketVectorEnv`` (observations ``(B, n, obs_dim)``) in the per-agent interface.
 
     Observations, masks and final observations are views ``array[:, i]`` of the env's arrays (no copy). The market
-    has no time limit: every ended episode is terminated. Its state is not saved in checkpoints (the env draws its
-    own reset seeds), so a learner loaded from a checkpoint starts new markets.
+    has no time limit: every ended episode is terminated. Checkpoints hold the env's episode index (when the env has
+    ``get_state``), so a learner loaded onto an env built with the same seed replays the episode that was under way.
     """
 
     def __init__(self, env: Any) -> None:
@@ -246,6 +246,14 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
         self.agents = list(env.agents)
         self.obs_dims = [int(env.obs_dim)] * len(self.agents)
         self.action_spaces = [spaces.Discrete(int(env.num_actions)) for _ in self.agents]
+        self._started = False
+
+    def get_state(self) -> dict[str, Any] | None:
+        return self.env.get_state() if hasattr(self.env, "get_state") else None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if hasattr(self.env, "set_state"):
+            self.env.set_state(state)
         self._started = False
 
     def _split(self, obs: np.ndarray, mask: np.ndarray):

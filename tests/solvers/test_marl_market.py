@@ -113,3 +113,24 @@ def test_maddpg_critics_keep_learning_after_the_actor_step_freezes_them():
     for critic, old in zip(agent.critics, before):
         assert all(p.requires_grad for p in critic.parameters())
         assert all(not np.array_equal(p.detach().numpy(), o.numpy()) for p, o in zip(critic.parameters(), old))
+
+
+@pytest.mark.parametrize("learner", ["idqn", "maddpg"])
+def test_resume_on_the_market_vector_env_equals_uninterrupted_training(learner, tmp_path):
+    """The checkpoint holds the markets' episode: a learner loaded onto an env of the same seed goes on with the next
+    episode's draws (before, it replayed episode 0 and the runs parted)."""
+    make_one = lambda: make(learner, MarketVectorEnv(MARKET, 64, seed=1), seed=2)
+    whole = make_one()
+    log = whole.train(640)
+    first = make_one()
+    log_a = first.train(320)  # one whole episode of 5 rounds in 64 markets
+    first.save(tmp_path / "ckpt.zip")
+    resumed = make_one()
+    resumed.load(tmp_path / "ckpt.zip")
+    log_b = resumed.train(320)
+    assert np.array_equal(log.episode_returns, np.concatenate([log_a.episode_returns, log_b.episode_returns]))
+    for name, values in log.losses.items():
+        assert np.array_equal(values, np.concatenate([log_a.losses[name], log_b.losses[name]]))
+    other = make(learner, MarketVectorEnv(MARKET, 64, seed=3), seed=2)
+    with pytest.raises(ValueError, match="seeded differently"):
+        other.load(tmp_path / "ckpt.zip")
