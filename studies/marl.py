@@ -202,11 +202,17 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     rule_names = [f"rule: {t.name}" for t in as_seat0]
     rule_average = [np.mean([np.mean([r["pnl"] for r in per_seed[n][s]]) for n in rule_names])
                     for s in range(eff.seeds)]
+    seed_means = {name: np.array([np.mean([r["pnl"] for r in seeds]) for seeds in rows])
+                  for name, rows in per_seed.items()}
+    best_rule = max(rule_names, key=lambda n: seed_means[n].mean())
     verdict = {}
     for algo in algos:
-        learned = [np.mean([r["pnl"] for r in seeds]) for seeds in per_seed[f"{algo} trained"]]
-        diff = interval(np.subtract(learned, rule_average))
-        verdict[algo] = {"advantage": diff, "beats_rule_population": bool(diff[1] > 0)}
+        learned = seed_means[f"{algo} trained"]
+        diff = interval(learned - np.asarray(rule_average))
+        # paired over seeds (same evaluation markets): the learned agent minus each baseline
+        paired = {name: interval(learned - seed_means[name])
+                  for name in ("random", f"{algo} untrained", best_rule)}
+        verdict[algo] = {"advantage": diff, "beats_rule_population": bool(diff[1] > 0), "vs_baselines": paired}
     results: dict[str, Any] = {
         "study": STUDY, "config": dataclasses.asdict(eff), "game_string": str(game), "opponents": names,
         "per_opponent": table, "overall_pnl": overall, "rule_population_pnl": interval(rule_average),
@@ -233,6 +239,11 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
         yes = "beats" if v["beats_rule_population"] else "does not beat (the interval reaches zero or below)"
         writer.text(f"**{algo}** {yes} the rule population: mean PnL minus the rule traders' average "
                     f"{_fmt(v['advantage'])}.")
+    writer.table(["learner", "minus baseline", "PnL difference [95% CI]"],
+                 [[algo, name, _fmt(ci)] for algo, v in results["verdict"].items()
+                  for name, ci in v["vs_baselines"].items()],
+                 caption="Paired over seeds (every policy of a seed plays the same evaluation markets); the rule "
+                         "baseline is the rule trader with the highest mean PnL in seat 0")
     writer.table(["policy in seat 0", "mean PnL over opponents [95% CI]"],
                  [[name, _fmt(ci)] for name, ci in results["overall_pnl"].items()],
                  caption=f"Rule population average (seat 0): {_fmt(results['rule_population_pnl'])}")

@@ -6,7 +6,8 @@ trains against the whole rule population at once. The markets are stepped by
 observations with :meth:`marketgames.traders.RuleTrader.probabilities`, one draw per market from the market's own
 uniforms (:func:`marketgames.market.population.sample_rows`, stream ``STREAM_FIRST_SEAT + seat``: the draws
 ``population_actions`` makes), and the learner sees the game's float observation tensors. Episodes are
-``config.steps`` rounds and all markets end together (terminated; auto-reset in the same step).
+``config.steps`` rounds and all markets end together (terminated; auto-reset in the same step). Its state is not
+saved in a learner's checkpoint (``get_state`` is ``None``): a loaded learner starts new markets.
 """
 from __future__ import annotations
 
