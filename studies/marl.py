@@ -237,8 +237,11 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
     writer.section("Verdict")
     for algo, v in results["verdict"].items():
         yes = "beats" if v["beats_rule_population"] else "does not beat (the interval reaches zero or below)"
+        best, diff = list(v["vs_baselines"].items())[-1]
+        against = ("above" if diff[1] > 0 else "below" if diff[2] < 0 else "not distinguishable from")
         writer.text(f"**{algo}** {yes} the rule population: mean PnL minus the rule traders' average "
-                    f"{_fmt(v['advantage'])}.")
+                    f"{_fmt(v['advantage'])}; against the best rule trader in seat 0 ({best.removeprefix('rule: ')}) "
+                    f"it is {against} it: {_fmt(diff)}.")
     writer.table(["learner", "minus baseline", "PnL difference [95% CI]"],
                  [[algo, name, _fmt(ci)] for algo, v in results["verdict"].items()
                   for name, ci in v["vs_baselines"].items()],
