@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -55,6 +57,13 @@ def maddpg_config(**kw) -> MADDPGConfig:
                            "env_steps_per_update": 1024, **kw})
 
 
+def make(name: str, env: Callable[[], Any], **kw: Any) -> IndependentDQN | MADDPG:
+    """The learner ``name`` (``"IDQN"`` or ``"MADDPG"``) with the benchmark's config on a new ``env()``."""
+    if name == "IDQN":
+        return IndependentDQN(env(), idqn_config(**kw), seed=0)
+    return MADDPG(env(), maddpg_config(**kw), seed=0)
+
+
 def _timed(parts: dict[str, float], name: str, fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         start = time.perf_counter()
@@ -71,18 +80,18 @@ class Run:
     parts: dict[str, float]  # share of the time of each part (of the median repeat)
 
 
-def train_rate(make: Callable[[], IndependentDQN | MADDPG], *, steps: int, repeats: int) -> Run:
+def train_rate(build: Callable[[], IndependentDQN | MADDPG], *, steps: int, repeats: int) -> Run:
     """Median env steps/s of ``train(steps)`` after the replay holds ``min_buffer`` transitions."""
     results = []
     for r in range(repeats):
-        learner = make()
+        learner = build()
         learner.train(learner.config.dqn.min_buffer if isinstance(learner, IndependentDQN)
                       else learner.config.min_buffer)
         parts = dict.fromkeys(PARTS, 0.0)
-        learner._act = _timed(parts, "act", learner._act)  # instance attributes: train() calls these
-        learner._store = _timed(parts, "buffer", learner._store)
-        learner._update = _timed(parts, "learn", learner._update)
-        learner.env.step = _timed(parts, "env", learner.env.step)
+        # instance attributes shadow the methods that train() calls
+        for obj, method, part in ((learner, "_act", "act"), (learner, "_store", "buffer"),
+                                  (learner, "_update", "learn"), (learner.env, "step", "env")):
+            setattr(obj, method, _timed(parts, part, getattr(obj, method)))
         start = time.perf_counter()
         learner.train(steps)
         total = time.perf_counter() - start
@@ -118,19 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     _out()
     _out(f"{'learner / env':36s} {'steps/s':>10}  {'vs PZ':>8}   {'   act':>6}  {'   env':>6}  {'buffer':>6}  "
          f"{' learn':>6}  {'  loop':>6}   {'20k/s?':>6}")
-    learners = {"IDQN": (IndependentDQN, idqn_config), "MADDPG": (MADDPG, maddpg_config)}
-    for name, (cls, config) in learners.items():
-        base = train_rate(lambda cls=cls, config=config: cls(lambda: LobMarketParallelEnv(GAME), config(), seed=0),
+    for name in ("IDQN", "MADDPG"):
+        base = train_rate(functools.partial(make, name, lambda: LobMarketParallelEnv(GAME)),
                           steps=single_steps, repeats=repeats)
         _out(_row(f"{name} PettingZoo env, 1 market", base, None))
         for num_envs in sizes:
-            run = train_rate(lambda cls=cls, config=config, num_envs=num_envs:
-                             cls(MarketVectorEnv(GAME, num_envs, seed=0), config(), seed=0),
+            run = train_rate(functools.partial(make, name, functools.partial(MarketVectorEnv, GAME, num_envs, seed=0)),
                              steps=vector_calls * num_envs, repeats=repeats)
             _out(_row(f"{name} MarketVectorEnv B={num_envs}", run, base))
         if name == "MADDPG":
-            run = train_rate(lambda: MADDPG(MarketVectorEnv(GAME, 1024, seed=0),
-                                            maddpg_config(env_steps_per_update=100), seed=0),
+            run = train_rate(functools.partial(make, name, functools.partial(MarketVectorEnv, GAME, 1024, seed=0),
+                                               env_steps_per_update=100),
                              steps=(vector_calls // 4) * 1024, repeats=repeats)
             _out(_row("MADDPG B=1024, update per 100 steps", run, base))
     _out(f"load average at the end {os.getloadavg()[0]:.2f}")

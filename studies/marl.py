@@ -197,7 +197,7 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
 
     table = {name: [{m: interval([seeds[k][m] for seeds in rows]) for m in rows[0][k]} for k in range(len(names))]
              for name, rows in per_seed.items()}
-    overall = {name: interval([np.mean([r["pnl"] for r in seeds]) for seeds in rows])
+    overall = {name: interval([float(np.mean([r["pnl"] for r in seeds])) for seeds in rows])
                for name, rows in per_seed.items()}
     rule_names = [f"rule: {t.name}" for t in as_seat0]
     rule_average = [np.mean([np.mean([r["pnl"] for r in per_seed[n][s]]) for n in rule_names])
