@@ -9,6 +9,7 @@ STUDIES = {
     "equilibria": "Empirical game of trader types: Nash, Pareto, alpha-rank, response graph.",
     "theory": "Textbook games: Nash vs Pareto, learning dynamics.",
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
+    "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
 }
 

@@ -34,6 +34,7 @@ Example::
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,10 @@ from .pettingzoo_env import ChanceOutcome
 from .spaces import market_config, observation_box, scale_observations
 
 __all__ = ["CounterChance", "MarketVectorEnv"]
+
+
+def _fingerprint(keys: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(keys).tobytes()).hexdigest()
 
 
 class CounterChance:
@@ -184,6 +189,22 @@ class MarketVectorEnv:
             raise ValueError(f"market={market!r} is not allowed: expected an integer in [0, {self.num_envs - 1}]")
         m = self._market
         return CounterChance(m.keys[int(market)], m._fund_cdf, m._bg_cdf)
+
+    def get_state(self) -> dict[str, Any]:
+        """JSON data for :meth:`set_state`: the current episode's index and a fingerprint of the markets' seeds."""
+        return {"episode": self.episode, "num_envs": self.num_envs, "keys": _fingerprint(self._market.keys)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Make the next :meth:`reset` (without a seed) start episode ``state["episode"]`` again, on markets seeded
+        as when :meth:`get_state` was called (refused otherwise: the draws would differ)."""
+        episode = state.get("episode") if isinstance(state, dict) else None
+        if isinstance(episode, bool) or not isinstance(episode, int) or episode < 0:
+            raise ValueError(f"state={state!r} is not allowed: expected get_state() data with an episode >= 0")
+        if state.get("num_envs") != self.num_envs or state.get("keys") != _fingerprint(self._market.keys):
+            raise ValueError(f"state={state!r} is not allowed: it comes from markets seeded differently (or another "
+                             f"batch size than {self.num_envs}); build the env with the same seed and num_envs")
+        self._market._episode = episode - 1  # reset() counts it up
+        self._started = False
 
     @property
     def episode(self) -> int:

@@ -19,8 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pyspiel
 from gymnasium import spaces
 
+from marketgames.envs.spaces import market_config
+from marketgames.envs.vector_env import MarketVectorEnv
 from marketgames.seeding import SeedLike, seed_sequence
 
 __all__ = ["MarketVectorAdapter", "MultiAgentVectorEnv", "ParallelEnvVector", "VectorStep", "as_vector_env"]
@@ -230,8 +233,8 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
     """The batched market ``MarketVectorEnv`` (observations ``(B, n, obs_dim)``) in the per-agent interface.
 
     Observations, masks and final observations are views ``array[:, i]`` of the env's arrays (no copy). The market
-    has no time limit: every ended episode is terminated. Its state is not saved in checkpoints (the env draws its
-    own reset seeds), so a learner loaded from a checkpoint starts new markets.
+    has no time limit: every ended episode is terminated. Checkpoints hold the env's episode index (when the env has
+    ``get_state``), so a learner loaded onto an env built with the same seed replays the episode that was under way.
     """
 
     def __init__(self, env: Any) -> None:
@@ -243,6 +246,14 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
         self.agents = list(env.agents)
         self.obs_dims = [int(env.obs_dim)] * len(self.agents)
         self.action_spaces = [spaces.Discrete(int(env.num_actions)) for _ in self.agents]
+        self._started = False
+
+    def get_state(self) -> dict[str, Any] | None:
+        return self.env.get_state() if hasattr(self.env, "get_state") else None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if hasattr(self.env, "set_state"):
+            self.env.set_state(state)
         self._started = False
 
     def _split(self, obs: np.ndarray, mask: np.ndarray):
@@ -273,9 +284,16 @@ class MarketVectorAdapter(MultiAgentVectorEnv):
 def as_vector_env(env_or_factory: Any, *, num_envs: int, seed: SeedLike) -> MultiAgentVectorEnv:
     """The learners' env: a :class:`MultiAgentVectorEnv` as it is, a ``MarketVectorEnv`` wrapped by
     :class:`MarketVectorAdapter`, a PettingZoo ``ParallelEnv`` (one copy) or a factory of them (``num_envs`` copies)
-    wrapped by :class:`ParallelEnvVector`."""
+    wrapped by :class:`ParallelEnvVector`, or a ``python_lob_market`` game (or its ``load_game`` string): ``num_envs``
+    markets of a ``MarketVectorEnv`` seeded by ``seed``."""
     if isinstance(env_or_factory, MultiAgentVectorEnv):
         return env_or_factory
+    if isinstance(env_or_factory, (str, pyspiel.Game)):
+        game = pyspiel.load_game(env_or_factory) if isinstance(env_or_factory, str) else env_or_factory
+        if market_config(game) is None:
+            raise TypeError(f"env_or_factory={env_or_factory!r} is not allowed: a game must be a python_lob_market "
+                            "game (other games: pass a PettingZoo env factory)")
+        return MarketVectorAdapter(MarketVectorEnv(game, num_envs, seed=seed))
     if all(hasattr(env_or_factory, name) for name in ("num_envs", "num_agents", "obs_dim", "num_actions")):
         return MarketVectorAdapter(env_or_factory)
     if hasattr(env_or_factory, "possible_agents") and hasattr(env_or_factory, "step"):
@@ -287,4 +305,5 @@ def as_vector_env(env_or_factory: Any, *, num_envs: int, seed: SeedLike) -> Mult
     if callable(env_or_factory):
         return ParallelEnvVector(env_or_factory, num_envs, seed=seed)
     raise TypeError(f"env_or_factory={env_or_factory!r} is not allowed: expected a MultiAgentVectorEnv, a "
-                    "MarketVectorEnv, a PettingZoo ParallelEnv or a callable returning one")
+                    "MarketVectorEnv, a python_lob_market game or its string, a PettingZoo ParallelEnv or a callable "
+                    "returning one")

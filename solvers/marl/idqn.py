@@ -37,7 +37,8 @@ class IndependentDQNConfig:
         dqn: each agent's DQN (``epsilon_decay_steps`` counts that network's acting rows: env steps, times the
             number of agents when shared).
         share_parameters: one DQN for all agents, with a one-hot agent id appended to the observation.
-        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs.
+        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs (markets of a
+            ``MarketVectorEnv`` when built from a ``python_lob_market`` game or its string).
         env_steps_per_update: env steps (summed over the ``num_envs`` copies) per gradient step of each network.
     """
 

@@ -49,7 +49,8 @@ class MADDPGConfig:
         exploration_noise: standard deviation of the Gaussian noise on Box actions (in ``[-1, 1]`` units).
         logit_regularization: weight of the mean squared actor output in the actor loss.
         max_grad_norm: gradient-norm clip of actors and critics.
-        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs.
+        num_envs: copies of the env when the learner is built from a factory of PettingZoo envs (markets of a
+            ``MarketVectorEnv`` when built from a ``python_lob_market`` game or its string).
     """
 
     actor_hidden: tuple[int, ...] = (64, 64)
@@ -150,6 +151,11 @@ class MADDPG(MultiAgentLearner):
         """Gumbel-softmax sample of masked logits; ``hard``: one-hot forward, soft gradient (straight-through)."""
         if mask is not None:
             logits = logits.masked_fill(~mask, float("-inf"))
+        if hard and not torch.is_grad_enabled():
+            # no gradient to pass straight through (the target actions): the one-hot of the Gumbel-max, without
+            # the softmax (same noise drawn, same argmax)
+            sample = (logits + self._gumbel(logits.shape)).argmax(dim=-1)
+            return nn.functional.one_hot(sample, logits.shape[-1]).to(logits.dtype)
         soft = torch.softmax((logits + self._gumbel(logits.shape)) / self.config.gumbel_temperature, dim=-1)
         if not hard:
             return soft
@@ -231,10 +237,14 @@ class MADDPG(MultiAgentLearner):
             else:
                 own = torch.tanh(raw)
             joint = acts[:i] + [own] + acts[i + 1:]
+            # the critic's weights get no gradient from the actor loss (its next step zeroes them anyway): frozen,
+            # the backward pass skips their weight gradients
+            self.critics[i].requires_grad_(False)
             actor_loss = (-self.critics[i](torch.cat(obs + joint, dim=1)).mean()
                           + c.logit_regularization * raw.pow(2).mean())
             self.actor_optimizers[i].zero_grad()
             actor_loss.backward()
+            self.critics[i].requires_grad_(True)
             nn.utils.clip_grad_norm_(self.actors[i].parameters(), c.max_grad_norm)
             self.actor_optimizers[i].step()
             critic_losses[i], actor_losses[i] = critic_loss.item(), actor_loss.item()

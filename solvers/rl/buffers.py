@@ -23,7 +23,9 @@ class ReplayBuffer:
     def add(self, obs, action, reward, next_obs, next_legal, done) -> None:
         """Add a batch of transitions (leading dimension ``k``)."""
         k = len(action)
-        idx = (self._next + np.arange(k)) % self.capacity
+        start = self._next
+        # a slice (no index array, no gather) unless the batch wraps around the end
+        idx = slice(start, start + k) if start + k <= self.capacity else (start + np.arange(k)) % self.capacity
         self.obs[idx], self.action[idx], self.reward[idx] = obs, action, reward
         self.next_obs[idx], self.next_legal[idx], self.done[idx] = next_obs, next_legal, done
         self._next = int((self._next + k) % self.capacity)

@@ -149,9 +149,13 @@ class DQN:
         actions = self.greedy(obs, legal)
         if explore:
             self.steps += len(actions)
-            random_rows = self.rng.random(len(actions)) < self.epsilon
-            for k in np.flatnonzero(random_rows):
-                actions[k] = self.rng.choice(np.flatnonzero(legal[k]))
+            rows = np.flatnonzero(self.rng.random(len(actions)) < self.epsilon)
+            if rows.size:
+                # a uniform legal action per exploring row, all rows in one draw: integers(0, counts) takes the same
+                # numbers from the generator as a rng.choice(legal actions) per row did
+                cumulative = np.cumsum(np.asarray(legal[rows], bool), axis=1)
+                picks = self.rng.integers(0, cumulative[:, -1])
+                actions[rows] = np.argmax(cumulative > picks[:, None], axis=1)
         return actions
 
     def learn(self) -> float | None:
