@@ -83,7 +83,7 @@ class Run:
 def train_rate(build: Callable[[], IndependentDQN | MADDPG], *, steps: int, repeats: int) -> Run:
     """Median env steps/s of ``train(steps)`` after the replay holds ``min_buffer`` transitions."""
     results = []
-    for r in range(repeats):
+    for _ in range(repeats):
         learner = build()
         learner.train(learner.config.dqn.min_buffer if isinstance(learner, IndependentDQN)
                       else learner.config.min_buffer)
