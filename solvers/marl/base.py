@@ -172,7 +172,7 @@ class MultiAgentLearner(abc.ABC):
         env, every = self.env, self.config.env_steps_per_update
         returns, ends, loss_steps = [], [], []
         losses: dict[str, list[np.ndarray]] = {}
-        if self._obs is None:
+        if self._obs is None or self._masks is None:  # both are set and cleared together
             self._obs, self._masks = env.reset()
         target = self.env_steps + int(steps)
         while self.env_steps < target:

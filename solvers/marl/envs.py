@@ -83,11 +83,21 @@ class MultiAgentVectorEnv(abc.ABC):
         """Restore :meth:`get_state` data; the next :meth:`reset` restarts each episode as it began."""
 
 
+def checked_action_spaces(env: MultiAgentVectorEnv) -> list[spaces.Discrete | spaces.Box]:
+    """``env.action_spaces``, each checked to be one of the two kinds the learners support."""
+    checked: list[spaces.Discrete | spaces.Box] = []
+    for agent, space in zip(env.agents, env.action_spaces):
+        if not isinstance(space, (spaces.Discrete, spaces.Box)):
+            raise TypeError(f"action space of agent {agent!r} is {space!r}: expected a gymnasium Discrete or Box")
+        checked.append(space)
+    return checked
+
+
 def _check_actions(env: MultiAgentVectorEnv, actions: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(actions) != env.num_agents:
         raise ValueError(f"actions has {len(actions)} entries: expected one array per agent {env.agents}")
     checked = []
-    for agent, space, a in zip(env.agents, env.action_spaces, actions):
+    for agent, space, a in zip(env.agents, checked_action_spaces(env), actions):
         a = np.asarray(a)
         shape = (env.num_envs,) if isinstance(space, spaces.Discrete) else (env.num_envs, *space.shape)
         if a.shape != shape:
@@ -208,8 +218,9 @@ class ParallelEnvVector(MultiAgentVectorEnv):
             if env.agents:
                 for i in range(self.num_agents):
                     obs[i][b] = final_obs[i][b]
-                    if masks[i] is not None:
-                        masks[i][b] = final_masks[i][b]
+                    mask, final_mask = masks[i], final_masks[i]
+                    if mask is not None and final_mask is not None:  # both or neither: one _empty() layout
+                        mask[b] = final_mask[b]
                 continue
             terminated[b] = any(terms.values())
             truncated[b] = not terminated[b]

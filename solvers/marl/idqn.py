@@ -77,21 +77,22 @@ class IndependentDQN(MultiAgentLearner):
 
     def _build(self, seed: np.random.SeedSequence) -> None:
         env, c = self.env, self.config
+        num_actions: list[int] = []
         for agent, space in zip(env.agents, env.action_spaces):
             if not isinstance(space, spaces.Discrete):
                 raise ValueError(f"action_space of {agent!r} is {space}: IndependentDQN needs Discrete actions "
                                  "(use MADDPG for Box actions)")
+            num_actions.append(int(space.n))
         if c.share_parameters:
-            if len(set(env.obs_dims)) > 1 or len({s.n for s in env.action_spaces}) > 1:
+            if len(set(env.obs_dims)) > 1 or len(set(num_actions)) > 1:
                 raise ValueError(f"share_parameters=True is not allowed: agents {env.agents} have observation sizes "
-                                 f"{env.obs_dims} and action counts {[s.n for s in env.action_spaces]}; sharing "
-                                 "needs identical spaces")
+                                 f"{env.obs_dims} and action counts {num_actions}; sharing needs identical spaces")
             n = env.num_agents
-            self.dqns = [DQN(env.obs_dims[0] + n, env.action_spaces[0].n, c.dqn, seed=seed)]
+            self.dqns = [DQN(env.obs_dims[0] + n, num_actions[0], c.dqn, seed=seed)]
             self._ids = np.eye(n, dtype=np.float32)
         else:
-            self.dqns = [DQN(d, s.n, c.dqn, seed=child)
-                         for d, s, child in zip(env.obs_dims, env.action_spaces, seed.spawn(env.num_agents))]
+            self.dqns = [DQN(d, a, c.dqn, seed=child)
+                         for d, a, child in zip(env.obs_dims, num_actions, seed.spawn(env.num_agents))]
 
     # ------------------------------------------------------------------ acting
     def _shared_input(self, i: int, obs: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from torch import nn
 
 from solvers.marl.base import MultiAgentLearner, torch_bytes, torch_load
 from solvers.marl.buffers import JointReplayBuffer
-from solvers.marl.envs import VectorStep
+from solvers.marl.envs import VectorStep, checked_action_spaces
 from solvers.rl.dqn import mlp
 
 __all__ = ["MADDPG", "MADDPGConfig"]
@@ -114,12 +114,17 @@ class MADDPG(MultiAgentLearner):
 
     def _build(self, seed: np.random.SeedSequence) -> None:
         env, c = self.env, self.config
-        self.discrete = [isinstance(s, spaces.Discrete) for s in env.action_spaces]
-        self.action_dims = [s.n if d else int(np.prod(s.shape)) for s, d in zip(env.action_spaces, self.discrete)]
-        self._low = [None if d else torch.as_tensor(s.low.reshape(-1), dtype=torch.float32)
-                     for s, d in zip(env.action_spaces, self.discrete)]
-        self._high = [None if d else torch.as_tensor(s.high.reshape(-1), dtype=torch.float32)
-                      for s, d in zip(env.action_spaces, self.discrete)]
+        action_spaces = checked_action_spaces(env)
+        self.discrete = [isinstance(s, spaces.Discrete) for s in action_spaces]
+        self.action_dims = [int(s.n) if isinstance(s, spaces.Discrete) else int(np.prod(s.shape))
+                            for s in action_spaces]
+        # flat Box bounds (None for a Discrete agent)
+        self._low: list[torch.Tensor | None] = [
+            None if isinstance(s, spaces.Discrete) else torch.as_tensor(s.low.reshape(-1), dtype=torch.float32)
+            for s in action_spaces]
+        self._high: list[torch.Tensor | None] = [
+            None if isinstance(s, spaces.Discrete) else torch.as_tensor(s.high.reshape(-1), dtype=torch.float32)
+            for s in action_spaces]
         for agent, low, high in zip(env.agents, self._low, self._high):
             if low is not None and not (torch.isfinite(low).all() and torch.isfinite(high).all()):
                 raise ValueError(f"action_space of {agent!r} is unbounded: MADDPG squashes Box actions into finite "
@@ -162,9 +167,16 @@ class MADDPG(MultiAgentLearner):
         one_hot = nn.functional.one_hot(soft.argmax(dim=-1), soft.shape[-1]).to(soft.dtype)
         return one_hot + soft - soft.detach()
 
+    def _box(self, i: int) -> tuple[spaces.Box, torch.Tensor, torch.Tensor]:
+        """Agent ``i``'s Box action space and its flat bounds."""
+        space, low, high = self.env.action_spaces[i], self._low[i], self._high[i]
+        if not isinstance(space, spaces.Box) or low is None or high is None:
+            raise TypeError(f"action space of agent {self.env.agents[i]!r} is {space!r}: expected a Box")
+        return space, low, high
+
     def _to_env(self, i: int, squashed: torch.Tensor) -> np.ndarray:
-        low, high = self._low[i], self._high[i]
-        return (low + (squashed + 1.0) * 0.5 * (high - low)).numpy().reshape(-1, *self.env.action_spaces[i].shape)
+        space, low, high = self._box(i)
+        return (low + (squashed + 1.0) * 0.5 * (high - low)).numpy().reshape(-1, *space.shape)
 
     def _act(self, obs, masks, explore):
         out = []
@@ -195,7 +207,8 @@ class MADDPG(MultiAgentLearner):
             if self.discrete[i]:
                 vectors.append(np.eye(self.action_dims[i], dtype=np.float32)[a])
             else:
-                low, high = self._low[i].numpy(), self._high[i].numpy()
+                _, low_t, high_t = self._box(i)
+                low, high = low_t.numpy(), high_t.numpy()
                 vectors.append((2.0 * (a.reshape(len(a), -1) - low) / (high - low) - 1.0).astype(np.float32))
         empty = np.zeros((len(out.terminated), 0), bool)
         masks = [m if d else empty for m, d in zip(masks, self.discrete)]

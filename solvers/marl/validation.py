@@ -19,7 +19,7 @@ from gymnasium import spaces
 from scipy import stats
 
 from marketgames.seeding import as_generator
-from solvers.marl.envs import ParallelEnvVector
+from solvers.marl.envs import ParallelEnvVector, checked_action_spaces
 from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
 from solvers.marl.maddpg import MADDPG, MADDPGConfig
 
@@ -64,7 +64,7 @@ def evaluate(learner: Any | None, factory: Callable[[], Any], *, episodes: int =
         if learner is None:
             actions = [rng.integers(0, s.n, episodes) if isinstance(s, spaces.Discrete)
                        else rng.uniform(s.low, s.high, (episodes, *s.shape)).astype(np.float32)
-                       for s in env.action_spaces]
+                       for s in checked_action_spaces(env)]
         else:
             actions = learner.act(obs, masks)
         out = env.step(actions)
