@@ -80,7 +80,7 @@ class IndependentDQN(MultiAgentLearner):
         num_actions: list[int] = []
         for agent, space in zip(env.agents, env.action_spaces):
             if not isinstance(space, spaces.Discrete):
-                raise ValueError(f"action_space of {agent!r} is {space}: IndependentDQN needs Discrete actions "
+                raise TypeError(f"action space of agent {agent!r} is {space}: IndependentDQN needs Discrete actions "
                                  "(use MADDPG for Box actions)")
             num_actions.append(int(space.n))
         if c.share_parameters:

@@ -17,6 +17,7 @@ from solvers.marl import (
     IndependentDQNConfig,
     MADDPGConfig,
     MarketVectorAdapter,
+    MultiAgentVectorEnv,
     ParallelEnvVector,
 )
 from solvers.rl.dqn import DQNConfig
@@ -347,3 +348,28 @@ def test_bad_inputs_are_refused_with_the_parameter_named():
         IndependentDQN(simple_spread_v3.parallel_env(), small_idqn(), seed=0)
     with pytest.raises(ValueError, match="num_envs=0"):
         ParallelEnvVector(speaker_listener(), 0)
+
+
+class _MultiDiscreteEnv(MultiAgentVectorEnv):
+    """Two agents, the second with a MultiDiscrete action space, which no learner here supports."""
+
+    num_envs = 1
+    agents = ["a", "b"]
+    obs_dims = [2, 2]
+    action_spaces = [spaces.Discrete(2), spaces.MultiDiscrete([2, 3])]
+
+    def reset(self):
+        return [np.zeros((1, 2), np.float32)] * 2, [np.ones((1, 2), bool), None]
+
+    def step(self, actions):
+        raise AssertionError("never reached")
+
+
+@pytest.mark.parametrize("learner", ["idqn", "maddpg"])
+def test_unsupported_action_spaces_are_refused_naming_the_agent(learner):
+    env = _MultiDiscreteEnv()
+    with pytest.raises(TypeError, match=r"agent 'b'.*MultiDiscrete"):
+        if learner == "idqn":
+            IndependentDQN(env, small_idqn(), seed=0)
+        else:
+            MADDPG(env, small_maddpg(), seed=0)
