@@ -332,7 +332,7 @@ def test_maddpg_config_is_validated(field, value):
 def test_idqn_refuses_sharing_across_different_spaces_and_box_actions():
     with pytest.raises(ValueError, match="share_parameters=True"):
         IndependentDQN(speaker_listener(), small_idqn(share_parameters=True), seed=0)
-    with pytest.raises(ValueError, match="Discrete"):
+    with pytest.raises(TypeError, match="Discrete"):
         IndependentDQN(speaker_listener(continuous=True), small_idqn(), seed=0)
 
 
