@@ -25,8 +25,8 @@ from solvers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from solvers.equilibrium.core import nash_conv as meta_game_nash_conv
 from solvers.equilibrium.meta_solvers import META_SOLVERS
 from solvers.equilibrium.meta_solvers import meta_solver as make_meta_solver
-from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_values,
-                                          uniform_table)
+from solvers.exploitability.exact import (TablePolicy, best_response, mix_tables, nash_conv, policy_table,
+                                          policy_values, uniform_table)
 from solvers.exploitability.tree import DEFAULT_MAX_NODES, GameTree, build_tree
 
 logger = logging.getLogger(__name__)
@@ -55,12 +55,17 @@ class PSRO:
         track_nash_conv: compute the NashConv of the meta-policy after each step.
         max_nodes: refuse a game whose tree has (or is estimated to have) more nodes
             (:func:`~solvers.exploitability.tree.build_tree`).
+        initial_population: per player a non-empty list of strategies to start from (OpenSpiel policies, such as
+            rule traders or a trained agent's ``policy(game, agent)``, or policy tables of the tree) instead of
+            the uniform policy; the first meta-game is their exact payoff tensor, solved by ``meta_solver``.
     """
 
     def __init__(self, game: pyspiel.Game | str | GameTree, *, meta_solver: str | Callable = "nash",
                  oracle: str | Oracle = "exact", track_nash_conv: bool = True,
-                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+                 max_nodes: int = DEFAULT_MAX_NODES,
+                 initial_population: Sequence[Sequence[os_policy.Policy | np.ndarray]] | None = None) -> None:
         self.tree = game if isinstance(game, GameTree) else build_tree(game, max_nodes=max_nodes)
+        starts = self._initial_tables(initial_population)
         self.meta_solver_name = meta_solver if isinstance(meta_solver, str) else getattr(meta_solver, "__name__",
                                                                                         "callable")
         self.meta_solver = make_meta_solver(meta_solver)
@@ -73,10 +78,31 @@ class PSRO:
         self.track_nash_conv = track_nash_conv
         n = self.tree.num_players
         self.iteration = 0
-        self.population: list[list[np.ndarray]] = [[uniform_table(self.tree)] for _ in range(n)]
-        self.meta_game = np.zeros((n,) + (1,) * n)
-        self.meta_game[(slice(None),) + (0,) * n] = policy_values(self.tree, uniform_table(self.tree))
-        self.meta_strategies = [np.ones(1) for _ in range(n)]
+        self.population: list[list[np.ndarray]] = starts or [[uniform_table(self.tree)] for _ in range(n)]
+        self.meta_game = np.zeros((n,) + (0,) * n)
+        self._extend_meta_game()
+        self.meta_strategies = ([np.ones(1) for _ in range(n)] if starts is None else
+                                [np.asarray(x, dtype=np.float64) for x in self.meta_solver(self.meta_game)])
+
+    def _initial_tables(self, population: Sequence[Sequence[Any]] | None) -> list[list[np.ndarray]] | None:
+        """``initial_population`` as policy tables, checked before anything is built on it."""
+        if population is None:
+            return None
+        n = self.tree.num_players
+        if isinstance(population, (str, bytes)) or not isinstance(population, Sequence) or len(population) != n \
+                or any(isinstance(pop, (str, bytes)) or not isinstance(pop, Sequence) or not pop
+                       for pop in population):
+            raise ValueError(f"initial_population={population!r} is not allowed: expected one non-empty list of "
+                             f"strategies per player ({n} lists)")
+        tables = []
+        for p, pop in enumerate(population):
+            for k, strategy in enumerate(pop):
+                if not isinstance(strategy, (os_policy.Policy, np.ndarray)):
+                    raise TypeError(f"initial_population[{p}][{k}]={strategy!r} is not allowed: expected an "
+                                    "open_spiel Policy or a policy table")
+            tables.append([policy_table(self.tree, strategy, player=p).astype(np.float64, copy=True)
+                           for strategy in pop])
+        return tables
 
     # ------------------------------------------------------------------ policies
     def _joint_table(self, profile: Sequence[int]) -> np.ndarray:
