@@ -80,7 +80,12 @@ def check_masks(env: MultiAgentVectorEnv, observations: Sequence[np.ndarray],
 
 class ObservationGreedyPolicy(os_policy.Policy):
     """A trained agent as an OpenSpiel policy for ``player``: the legal action with the highest score of
-    ``scores(observation_tensor)`` (a DQN's Q-values, a MADDPG actor's logits) at every state."""
+    ``scores(observation_tensor)`` (a DQN's Q-values, a MADDPG actor's logits) at every state (ties: the lowest
+    action).
+
+    It is also a :class:`marketgames.market.payoffs.BatchPolicy`: :meth:`batch_probabilities` scores a whole batch
+    of observation tensors in one call (one forward pass), so ``BatchedMarketSimulator`` plays it on the batched
+    market."""
 
     def __init__(self, game: pyspiel.Game, player: int, scores) -> None:
         super().__init__(game, [player])
@@ -94,6 +99,22 @@ class ObservationGreedyPolicy(os_policy.Policy):
         q = self.scores(obs)[0]
         best = max(legal, key=lambda a: q[a])
         return {a: float(a == best) for a in legal}
+
+    def batch_probabilities(self, observations: np.ndarray, legal_mask: np.ndarray) -> np.ndarray:
+        """``(B, A)`` one-hot rows of the greedy legal action of each ``(B, obs_dim)`` observation tensor, for a
+        ``(B, A)`` bool ``legal_mask`` (the rows :meth:`action_probabilities` gives on the same states)."""
+        obs = np.asarray(observations, np.float32)
+        legal = np.asarray(legal_mask, bool)
+        if obs.ndim != 2 or legal.ndim != 2 or len(obs) != len(legal) or not legal.any(axis=1).all():
+            raise ValueError(f"observations of shape {obs.shape} and legal_mask of shape {legal.shape} are not "
+                             "allowed: expected (B, obs_dim) and (B, num_actions) with a legal action in every row")
+        q = np.asarray(self.scores(obs))
+        if q.shape != legal.shape:
+            raise ValueError(f"scores of shape {q.shape} do not match legal_mask of shape {legal.shape}")
+        best = np.argmax(np.where(legal, q, -np.inf), axis=1)  # the first maximum, as max() over legal actions
+        out = np.zeros(legal.shape)
+        out[np.arange(len(best)), best] = 1.0
+        return out
 
 
 class MultiAgentLearner(abc.ABC):
