@@ -6,6 +6,10 @@ all backends give bit-identical payoffs.
 Second table: the same estimation on ``python_lob_market`` (2 players, 30 rounds, 3 rule-based trader types,
 symmetric) with the default OpenSpiel loop and with the batched engine
 (:class:`marketgames.market.payoffs.BatchedMarketSimulator`), serial, episodes/s and the ratio.
+
+Third table: the same with a trained agent (an independent DQN briefly trained on that market, its greedy OpenSpiel
+policy) in place of one rule trader: the loop calls its network once per state, the batched engine once per seat
+and round on the whole batch (``batch_probabilities``).
 """
 from __future__ import annotations
 
@@ -50,7 +54,9 @@ def _time(backend, episodes_per_cell: int, seed: int) -> tuple[float, np.ndarray
 _CPU_SHARE: list[float] = []
 
 
-def _market_rate(simulator, episodes_per_cell: int, seed: int) -> float:
+def _market_rate(simulator, episodes_per_cell: int, seed: int, agent=None) -> float:
+    """Episodes/s of a symmetric empirical game of 3 strategies: rule traders, the first replaced by
+    ``agent(game)`` when given."""
     import pyspiel
 
     import marketgames  # noqa: F401  (registers python_lob_market)
@@ -59,6 +65,8 @@ def _market_rate(simulator, episodes_per_cell: int, seed: int) -> float:
 
     game = pyspiel.load_game(MarketConfig(players=2, steps=30).game_string())
     traders = [make_trader(s, game) for s in ("market_maker(half_spread=1)", "trend", "zi")]
+    if agent is not None:
+        traders[0] = agent(game)
     eg = EmpiricalGame(game, traders, symmetric=True, seed=seed, simulator=simulator)
     start = time.perf_counter()
     episodes = eg.sample(min_samples=episodes_per_cell, batch_size=episodes_per_cell)
@@ -83,6 +91,44 @@ def market_simulators(quick: bool) -> dict:
 
     sys.stdout.write(f"(one process each; the batched engine steps its markets on {get_num_threads()} numba "
                      "thread(s), the loop on one)\n")
+    return {"openspiel_episodes_per_second": loop, "batched_episodes_per_second": batched, "ratio": batched / loop}
+
+
+def trained_agent_simulators(quick: bool) -> dict:
+    """Episodes/s of payoff estimation with a trained agent (IDQN, greedy) and two rule traders: OpenSpiel loop vs
+    the batched engine (serial, medians)."""
+    import torch
+
+    from marketgames.market import MarketConfig
+    from marketgames.market.payoffs import BatchedMarketSimulator
+    from solvers.marl import IndependentDQN, IndependentDQNConfig
+    from solvers.rl.dqn import DQNConfig
+
+    dqn = DQNConfig(hidden=(64, 64), batch_size=128, min_buffer=256, replay_capacity=20_000,
+                    epsilon_decay_steps=5_000)
+    learner = IndependentDQN(MarketConfig(players=2, steps=30).game_string(),
+                             IndependentDQNConfig(dqn=dqn, num_envs=64, env_steps_per_update=64), seed=0)
+    learner.train(3_840 if quick else 19_200)
+    # one torch thread: on 2 shared cores a second one spin-waits against the numba engine (measured ~30x slower
+    # forward passes under load); both simulators get the same setting
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+
+    def agent(game):
+        return learner.policy(game, 0)
+
+    repeats = 2 if quick else 3
+    loop_cells, batched_cells = (30, 2000) if quick else (100, 8000)
+    _market_rate(BatchedMarketSimulator(), 50, 99, agent)  # load the compiled kernels (not timed)
+    loop = statistics.median(_market_rate(None, loop_cells, r, agent) for r in range(repeats))
+    batched = statistics.median(_market_rate(BatchedMarketSimulator(), batched_cells, r, agent)
+                                for r in range(repeats))
+    sys.stdout.write(f"\nthe same market with a trained IDQN agent (64x64 MLP, greedy) and 2 rule traders (6 "
+                     f"symmetric cells), serial, median of {repeats}, torch threads {torch.get_num_threads()}\n")
+    sys.stdout.write(f"{'simulator':>12} {'episodes/cell':>13} {'episodes/s':>11} {'vs loop':>8}\n")
+    sys.stdout.write(f"{'openspiel':>12} {loop_cells:>13} {loop:>11.0f} {1:>7.2f}x\n")
+    sys.stdout.write(f"{'batched':>12} {batched_cells:>13} {batched:>11.0f} {batched / loop:>7.1f}x\n")
+    torch.set_num_threads(threads)
     return {"openspiel_episodes_per_second": loop, "batched_episodes_per_second": batched, "ratio": batched / loop}
 
 
@@ -129,9 +175,10 @@ def main(argv: list[str] | None = None) -> dict:
                      f"2 workers / 1 worker pool: {rate['pool2 warm'] / rate['pool1 warm']:.2f}x; "
                      f"bit-identical payoffs across backends: {identical}\n")
     market = market_simulators(args.quick)
+    trained = trained_agent_simulators(args.quick)
     return {"load_average": load, "cpu_share": {k: statistics.median(v) for k, v in shares.items()},
             "median_seconds": med, "episodes_per_second": rate, "scaling": scaling, "identical": identical,
-            "market": market}
+            "market": market, "trained_agent": trained}
 
 
 if __name__ == "__main__":
