@@ -25,8 +25,12 @@ then its Nash equilibria, Pareto-optimal pure profiles, alpha-rank (Omidshafiei 
 the equilibrium supports (:func:`studies.meta_game.analyse`). A strategy survives when it is in the support of an
 equilibrium.
 
-Not in this study (issue 10 item 6, still open): learned best responses against the learned agents, and market
-quality with and without them.
+Market quality with and without the learners (:func:`studies.market_run.market_quality`): ``quality_episodes``
+OpenSpiel episodes with seat 1 cycling through the rule trader types and seat 0 either a rule trader (cycling
+through every pair of types: the rule traders only) or a trained learner of seed 0 (greedy); every condition plays
+the same chance draws episode by episode.
+
+Not in this study (issue 10 item 6, still open): learned best responses against the learned agents.
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ import pyspiel
 from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
+from marketgames.envs.spaces import scale_observations
 from marketgames.market.population import sample_rows
 from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
@@ -52,7 +57,7 @@ from solvers.rl.dqn import DQNConfig
 
 from . import marl_plots
 from .cli import run_cli
-from .market_run import parse_population
+from .market_run import QUALITY_ROWS, market_quality, parse_population, run_episode
 from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
 from .validate import (
@@ -85,12 +90,14 @@ class Config:
         eval_episodes: evaluation episodes per market (``num_envs * eval_episodes`` episodes per policy and seed).
         game_episodes: episodes per profile of the empirical game of learners and rule traders (OpenSpiel loop).
         bootstrap: bootstrap replicates of the empirical game's equilibrium supports.
+        quality_episodes: episodes per condition (rule traders only; each learner in seat 0) of the market-quality
+            comparison.
         seeds: independent seeds (the intervals are over these; at least 2).
         seed: seed ``k`` of the study is child ``k`` of ``SeedSequence(seed)``.
         out: report folder (default ``reports/marl-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
         quick: a smoke-sized run (2 seeds, 20,000 steps, 1 evaluation episode, 4 episodes per profile of the
-            empirical game, 10 bootstrap replicates).
+            empirical game, 10 bootstrap replicates, 10 market-quality episodes).
     """
 
     algo: str = "all"
@@ -101,6 +108,7 @@ class Config:
     eval_episodes: int = 4
     game_episodes: int = 50
     bootstrap: int = 50
+    quality_episodes: int = 100
     seeds: int = 3
     seed: int = 0
     out: str | None = None
@@ -120,6 +128,7 @@ class Config:
         check_int("eval_episodes", self.eval_episodes, 1)
         check_int("game_episodes", self.game_episodes, 2)
         check_int("bootstrap", self.bootstrap, 1)
+        check_int("quality_episodes", self.quality_episodes, 2)
         check_int("seeds", self.seeds, 2)
         check_seed("seed", self.seed)
         check_optional_str("out", self.out)
@@ -131,7 +140,8 @@ class Config:
         if not self.quick:
             return self
         return dataclasses.replace(self, seeds=2, steps=min(self.steps, 20_000), eval_episodes=1,
-                                   game_episodes=min(self.game_episodes, 4), bootstrap=min(self.bootstrap, 10))
+                                   game_episodes=min(self.game_episodes, 4), bootstrap=min(self.bootstrap, 10),
+                                   quality_episodes=min(self.quality_episodes, 10))
 
 
 # ---------------------------------------------------------------------------------------------------- learners
@@ -237,7 +247,9 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
             logger.info("seed %d: %s trained for %d env steps (%.0f s so far)", s, algo, eff.steps,
                         time.perf_counter() - start)
     training_time = time.perf_counter() - start
-    game_results = empirical_game(eff, game, final, root.spawn(1)[0])
+    game_seed, quality_seed = root.spawn(2)
+    game_results = empirical_game(eff, game, final, game_seed)
+    quality = quality_with_and_without(eff, game, final, quality_seed)
     elapsed = time.perf_counter() - start
 
     table = {name: [{m: interval([seeds[k][m] for seeds in rows]) for m in rows[0][k]} for k in range(len(names))]
@@ -262,7 +274,8 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
         "study": STUDY, "config": dataclasses.asdict(eff), "game_string": str(game), "opponents": names,
         "per_opponent": table, "overall_pnl": overall, "rule_population_pnl": interval(rule_average),
         "verdict": verdict, "curve_steps": edges[1:], "curves": {a: np.array(c) for a, c in curves.items()},
-        "empirical_game": game_results, "training_seconds": training_time, "seconds": elapsed,
+        "empirical_game": game_results, "market_quality": quality, "training_seconds": training_time,
+        "seconds": elapsed,
     }
     _write_report(writer, eff, results, names)
     writer.write(results)
@@ -299,6 +312,42 @@ def empirical_game(eff: Config, game: pyspiel.Game, learners: dict[str, Independ
         "bootstrap_failures": analysis["bootstrap"].failures,
         "survivors": survivors, "surviving_learners": [n for n in survivors if n in learners],
     }
+
+
+# ---------------------------------------------------------------------------------------------------- market quality
+class GreedyTrader:
+    """A trained learner's greedy seat-0 policy with a rule trader's interface (``probabilities(int_obs)``, one-hot),
+    for :func:`studies.market_run.run_episode`: it sees the float observations it was trained on."""
+
+    def __init__(self, game: pyspiel.Game, learner: IndependentDQN | MADDPG) -> None:
+        self.game, self.learner = game, learner
+        self.num_actions = game.num_distinct_actions()
+        self._observer = game.make_py_observer(pyspiel.IIGObservationType(perfect_recall=False))
+
+    def probabilities(self, int_obs: np.ndarray) -> np.ndarray:
+        actions = self.learner.act([scale_observations(self.game, int_obs, self._observer)])[0]
+        out = np.zeros((len(actions), self.num_actions))
+        out[np.arange(len(actions)), actions] = 1.0
+        return out
+
+
+def quality_with_and_without(eff: Config, game: pyspiel.Game, learners: dict[str, IndependentDQN | MADDPG],
+                             seed: np.random.SeedSequence) -> dict[str, dict[str, Any]]:
+    """Market quality of ``quality_episodes`` episodes per condition: seat 1 plays rule type ``e mod K`` in
+    episode ``e``; seat 0 plays rule type ``(e // K) mod K`` (rule traders only) or a learner. Episode ``e`` uses
+    the same seed in every condition."""
+    traders = [make_trader(spec, game) for spec in eff.opponents]
+    k = len(traders)
+    seat0: dict[str, list[Any]] = {"rule traders only": [traders[(e // k) % k] for e in range(eff.quality_episodes)]}
+    for algo, learner in learners.items():
+        seat0[f"{algo} in seat 0"] = [GreedyTrader(game, learner)] * eff.quality_episodes
+    seeds = seed.spawn(eff.quality_episodes)
+    out = {}
+    for condition, players in seat0.items():
+        records = [run_episode(game, [players[e], traders[e % k]], np.random.default_rng(seeds[e]))
+                   for e in range(eff.quality_episodes)]
+        out[condition] = market_quality({key: np.stack([r[key] for r in records]) for key in records[0]})
+    return out
 
 
 def _fmt(ci: tuple[float, float, float]) -> str:
@@ -339,9 +388,7 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
                  caption="Win rate: share of episodes with PnL > 0")
     writer.section("Learning curves")
     grid = np.asarray(results["curve_steps"])
-    bands = {algo: tuple(np.array(v) for v in zip(*[interval(c[:, j]) if np.isfinite(c[:, j]).all()
-                                                    else (np.nan,) * 3 for j in range(c.shape[1])]))
-             for algo, c in results["curves"].items()}
+    bands = {algo: _bands(c) for algo, c in results["curves"].items()}
     references = {"random policy (evaluation)": results["overall_pnl"]["random"][0],
                   "rule population average (evaluation)": results["rule_population_pnl"][0]}
     writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
@@ -353,6 +400,19 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
                   for algo, band in bands.items() for j in range(len(grid))],
                  caption=f"Training episodes binned on a grid of {len(grid)} bins of env steps")
     _write_game_report(writer, eff, results["empirical_game"])
+    writer.section("Market quality with and without the learners")
+    quality = results["market_quality"]
+    writer.table(["measure"] + list(quality),
+                 [[label] + [f"{q[key]:.3f} ± {1.96 * q[f'{key}_sem']:.3f}" for q in quality.values()]
+                  for key, label in QUALITY_ROWS],
+                 caption=f"{eff.quality_episodes} episodes per condition (seat 1 cycles through the rule traders; "
+                         "the same chance draws in every condition); mean per episode ± 95% half-width")
+
+
+def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, low and high of the 95% interval over seeds (rows) at each grid point; NaN where a seed has none."""
+    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
+    return cis[:, 0], cis[:, 1], cis[:, 2]
 
 
 def _write_game_report(writer: ReportWriter, eff: Config, g: dict[str, Any]) -> None:
