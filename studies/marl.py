@@ -393,7 +393,7 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
                   "rule population average (evaluation)": results["rule_population_pnl"][0]}
     writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
                   caption="Mean return of the training episodes (exploring) that ended in each bin of env steps, "
-                          f"with 95% intervals over {eff.seeds} seeds; dashed lines: the random policy's and the "
+                          f"with 95% intervals over {eff.seeds} seeds; grey lines: the random policy's and the "
                           "rule traders' mean PnL in seat 0 at evaluation.")
     writer.table(["learner", "env steps (bin end)", "mean training-episode return [95% CI]"],
                  [[algo, f"{int(grid[j]):,}", _fmt(tuple(b[j] for b in band))]
