@@ -31,12 +31,11 @@ from marketgames.market.payoffs import BatchedMarketSimulator
 from marketgames.seeding import seed_sequence
 from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
-from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
-                                 pareto_equilibria, pareto_pure, response_graph, sink_components, support)
 from marketgames.market import MarketConfig
 from studies import equilibria_plots as plots
 from studies.cli import run_cli
 from studies.market_run import QUALITY_ROWS, market_quality, parse_market_overrides, parse_population, run_episode
+from studies.meta_game import analyse
 from studies.report import ReportWriter, default_run_dir
 from studies.validate import check_bool, check_choice, check_int, check_number, check_optional_str, check_seed
 
@@ -125,11 +124,6 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------------- analysis
-def _profile_names(profile: Sequence[np.ndarray], names: Sequence[str], tol: float = 1e-6) -> list[str]:
-    """``"0.60 trend + 0.40 zi"`` for each player's mixture."""
-    return [" + ".join(f"{x[k]:.2f} {names[int(k)]}" for k in np.flatnonzero(x > tol)) for x in profile]
-
-
 def equilibrium_quality(game: Any, traders: Sequence[Any], profile: Sequence[np.ndarray], *, episodes: int,
                         seed: np.random.SeedSequence) -> dict[str, Any]:
     """Market quality when each seat draws its trader from its equilibrium mixture at the start of every episode.
@@ -151,32 +145,6 @@ def equilibrium_quality(game: Any, traders: Sequence[Any], profile: Sequence[np.
     quality["order_flow_balance_sem"] = (float(finite.std(ddof=1) / np.sqrt(finite.size)) if finite.size > 1
                                          else float("nan"))
     return quality
-
-
-def analyse(payoffs: np.ndarray, standard_errors: np.ndarray, names: Sequence[str], *, bootstrap: int,
-            seed: np.random.SeedSequence) -> dict[str, Any]:
-    """Equilibria, Pareto sets, welfare, alpha-rank, response graph and bootstrap of a meta-game."""
-    equilibria = all_nash(payoffs)
-    if not equilibria:  # all_nash verifies; fall back to one equilibrium of the default method
-        equilibria = [nash(payoffs)]
-    values = [expected_payoffs(payoffs, eq) for eq in equilibria]
-    pareto_eq = set(pareto_equilibria(payoffs, equilibria))
-    graph = response_graph(payoffs)
-    rank = alpharank(payoffs)
-    boot = bootstrap_support(payoffs, standard_errors, replicates=bootstrap, seed=seed)
-    return {
-        "equilibria": [{
-            "profile": [x for x in eq], "support": [list(map(int, support(x))) for x in eq],
-            "description": _profile_names(eq, names), "payoffs": v, "welfare": float(v.sum()),
-            "min_payoff": float(v.min()), "regret": float(mixture_regret(payoffs, eq)),
-            "pareto_among_equilibria": k in pareto_eq,
-        } for k, (eq, v) in enumerate(zip(equilibria, values))],
-        "pareto_pure": [list(map(int, p)) for p in pareto_pure(payoffs)],
-        "graph": graph,
-        "sink_components": [[list(map(int, p)) for p in comp] for comp in sink_components(graph)],
-        "alpharank": rank,
-        "bootstrap": boot,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------- main

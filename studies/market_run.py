@@ -1,7 +1,7 @@
 """What the market-based studies share: market overrides from the command line, one simulated episode of rule-based
 traders in ``python_lob_market``, and the market-quality measures of a batch of episodes.
 
-Used by :mod:`studies.market` and :mod:`studies.equilibria`.
+Used by :mod:`studies.market`, :mod:`studies.equilibria` and :mod:`studies.marl`.
 """
 from __future__ import annotations
 

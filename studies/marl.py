@@ -14,8 +14,23 @@ markets and its evaluation markets) with a 95% Student-t interval over the seeds
 Verdict: a learner beats the rule population when its mean PnL (over all opponent types) minus the mean PnL of the
 rule traders in seat 0 (averaged over the trader types, against the same opponents) has a 95% interval above zero.
 
-Not in this study (issue 10 item 6, still open): the empirical game of learned agents plus rule traders (Nash,
-Pareto, alpha-rank), learned best responses against the learned agents, and market quality with and without them.
+Learning curves: each learner's training-episode returns (exploring, against the rule population) averaged in
+bins of env steps on one grid for all seeds, with 95% intervals over the seeds; the random policy's and the rule
+population's evaluation PnL as reference lines (``learning_curves.png``).
+
+Which strategies survive: the empirical game (:class:`solvers.empirical.EmpiricalGame`, Wellman 2006) of the trained
+learners of seed 0 (as OpenSpiel policies, :meth:`solvers.marl.IndependentDQN.policy`) plus the rule trader types,
+each player choosing from that list, sampled with the OpenSpiel loop for ``game_episodes`` episodes per profile;
+then its Nash equilibria, Pareto-optimal pure profiles, alpha-rank (Omidshafiei et al. 2019) and a bootstrap of
+the equilibrium supports (:func:`studies.meta_game.analyse`). A strategy survives when it is in the support of an
+equilibrium.
+
+Market quality with and without the learners (:func:`studies.market_run.market_quality`): ``quality_episodes``
+OpenSpiel episodes with seat 1 cycling through the rule trader types and seat 0 either a rule trader (cycling
+through every pair of types: the rule traders only) or a trained learner of seed 0 (greedy); every condition plays
+the same chance draws episode by episode.
+
+Not in this study (issue 10 item 6, still open): learned best responses against the learned agents.
 """
 from __future__ import annotations
 
@@ -32,14 +47,18 @@ import pyspiel
 from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
+from marketgames.envs.spaces import scale_observations
 from marketgames.market.population import sample_rows
 from marketgames.traders import make_trader, parse_spec
+from solvers.empirical import EmpiricalGame
 from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.rl.dqn import DQNConfig
 
+from . import marl_plots
 from .cli import run_cli
-from .market_run import parse_population
+from .market_run import QUALITY_ROWS, market_quality, parse_population, run_episode
+from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
 from .validate import (
     check_bool,
@@ -54,6 +73,7 @@ logger = logging.getLogger(__name__)
 STUDY = "marl"
 ALGOS = ("idqn", "maddpg")
 CURVE_POINTS = 10
+MAX_EQUILIBRIA_SHOWN = 12
 
 
 @dataclass
@@ -68,11 +88,16 @@ class Config:
         rounds: rounds per episode.
         num_envs: markets trained and evaluated at once.
         eval_episodes: evaluation episodes per market (``num_envs * eval_episodes`` episodes per policy and seed).
+        game_episodes: episodes per profile of the empirical game of learners and rule traders (OpenSpiel loop).
+        bootstrap: bootstrap replicates of the empirical game's equilibrium supports.
+        quality_episodes: episodes per condition (rule traders only; each learner in seat 0) of the market-quality
+            comparison.
         seeds: independent seeds (the intervals are over these; at least 2).
         seed: seed ``k`` of the study is child ``k`` of ``SeedSequence(seed)``.
         out: report folder (default ``reports/marl-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
-        quick: a smoke-sized run (2 seeds, 20,000 steps, 1 evaluation episode).
+        quick: a smoke-sized run (2 seeds, 20,000 steps, 1 evaluation episode, 4 episodes per profile of the
+            empirical game, 10 bootstrap replicates, 10 market-quality episodes).
     """
 
     algo: str = "all"
@@ -81,6 +106,9 @@ class Config:
     rounds: int = 20
     num_envs: int = 250
     eval_episodes: int = 4
+    game_episodes: int = 50
+    bootstrap: int = 50
+    quality_episodes: int = 100
     seeds: int = 3
     seed: int = 0
     out: str | None = None
@@ -98,6 +126,9 @@ class Config:
         check_int("rounds", self.rounds, 1)
         check_int("num_envs", self.num_envs, 1)
         check_int("eval_episodes", self.eval_episodes, 1)
+        check_int("game_episodes", self.game_episodes, 2)
+        check_int("bootstrap", self.bootstrap, 1)
+        check_int("quality_episodes", self.quality_episodes, 2)
         check_int("seeds", self.seeds, 2)
         check_seed("seed", self.seed)
         check_optional_str("out", self.out)
@@ -108,7 +139,9 @@ class Config:
         """This config with ``quick`` applied."""
         if not self.quick:
             return self
-        return dataclasses.replace(self, seeds=2, steps=min(self.steps, 20_000), eval_episodes=1)
+        return dataclasses.replace(self, seeds=2, steps=min(self.steps, 20_000), eval_episodes=1,
+                                   game_episodes=min(self.game_episodes, 4), bootstrap=min(self.bootstrap, 10),
+                                   quality_episodes=min(self.quality_episodes, 10))
 
 
 # ---------------------------------------------------------------------------------------------------- learners
@@ -132,6 +165,23 @@ def interval(values: Sequence[float]) -> tuple[float, float, float]:
     mean = float(x.mean())
     half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
     return mean, mean - half, mean + half
+
+
+def curve_grid(steps: int, episode_steps: int) -> np.ndarray:
+    """Bin edges ``0 .. steps`` over env steps: ``CURVE_POINTS`` bins, fewer when fewer episodes end (all markets of
+    a batch end together, every ``episode_steps`` env steps)."""
+    return np.linspace(0, steps, min(CURVE_POINTS, max(1, steps // episode_steps)) + 1)
+
+
+def binned_curve(returns: np.ndarray, end_steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mean return of the episodes that ended in each bin ``(edges[i], edges[i + 1]]`` of env steps (the last bin
+    also takes episodes ending after ``edges[-1]``); NaN for a bin where none ended."""
+    returns, end_steps = np.asarray(returns, float), np.asarray(end_steps)
+    bins = len(edges) - 1
+    index = np.clip(np.searchsorted(edges, end_steps, side="left") - 1, 0, bins - 1)
+    total = np.bincount(index, weights=returns, minlength=bins)
+    count = np.bincount(index, minlength=bins)
+    return np.divide(total, count, out=np.full(bins, np.nan), where=count > 0)
 
 
 def _summary(pnl: np.ndarray, other: np.ndarray, index: np.ndarray, k: int) -> dict[str, float]:
@@ -162,8 +212,11 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     algos = list(ALGOS) if eff.algo == "all" else [eff.algo]
     per_seed: dict[str, list[list[dict[str, float]]]] = {}  # policy -> seed -> opponent -> measures
     curves: dict[str, list[np.ndarray]] = {a: [] for a in algos}
+    edges = curve_grid(eff.steps, eff.num_envs * eff.rounds)
+    final: dict[str, IndependentDQN | MADDPG] = {}  # seed 0's trained learners, for the empirical game
+    root = np.random.SeedSequence(eff.seed)
     start = time.perf_counter()
-    for s, child in enumerate(np.random.SeedSequence(eff.seed).spawn(eff.seeds)):
+    for s, child in enumerate(root.spawn(eff.seeds)):
         train_seed, eval_seed, policy_seed = child.spawn(3)
         # one SeedSequence per learner, made whichever learners run (a learner spawns from its seed: not shared)
         learner_seeds = dict(zip(ALGOS, train_seed.spawn(len(ALGOS))))
@@ -187,12 +240,16 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
                                    learner_seeds[algo], eff.steps)
             record(f"{algo} untrained", evaluate(lambda env, obs, a=learner: a.act([obs])[0]))
             log = learner.train(eff.steps)
-            returns = log.episode_returns[:, 0]
-            bins = np.array_split(returns, min(CURVE_POINTS, max(len(returns), 1)))
-            curves[algo].append(np.array([b.mean() if b.size else np.nan for b in bins]))
+            curves[algo].append(binned_curve(log.episode_returns[:, 0], log.episode_end_steps, edges))
+            if s == 0:
+                final[algo] = learner
             record(f"{algo} trained", evaluate(lambda env, obs, a=learner: a.act([obs])[0]))
             logger.info("seed %d: %s trained for %d env steps (%.0f s so far)", s, algo, eff.steps,
                         time.perf_counter() - start)
+    training_time = time.perf_counter() - start
+    game_seed, quality_seed = root.spawn(2)
+    game_results = empirical_game(eff, game, final, game_seed)
+    quality = quality_with_and_without(eff, game, final, quality_seed)
     elapsed = time.perf_counter() - start
 
     table = {name: [{m: interval([seeds[k][m] for seeds in rows]) for m in rows[0][k]} for k in range(len(names))]
@@ -216,11 +273,81 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     results: dict[str, Any] = {
         "study": STUDY, "config": dataclasses.asdict(eff), "game_string": str(game), "opponents": names,
         "per_opponent": table, "overall_pnl": overall, "rule_population_pnl": interval(rule_average),
-        "verdict": verdict, "curves": {a: np.array(c) for a, c in curves.items()}, "seconds": elapsed,
+        "verdict": verdict, "curve_steps": edges[1:], "curves": {a: np.array(c) for a, c in curves.items()},
+        "empirical_game": game_results, "market_quality": quality, "training_seconds": training_time,
+        "seconds": elapsed,
     }
     _write_report(writer, eff, results, names)
     writer.write(results)
     return results
+
+
+# ---------------------------------------------------------------------------------------------------- empirical game
+def empirical_game(eff: Config, game: pyspiel.Game, learners: dict[str, IndependentDQN | MADDPG],
+                   seed: np.random.SeedSequence) -> dict[str, Any]:
+    """The empirical game of ``learners`` (seat-0 agents as OpenSpiel policies; in seat 1 they read seat 1's
+    observation) plus the rule trader types, both players choosing from that one list, and its analysis."""
+    payoff_seed, boot_seed = seed.spawn(2)
+    strategies: list[Any] = [learner.policy(game, 0) for learner in learners.values()]
+    traders = [make_trader(spec, game) for spec in eff.opponents]
+    strategies += traders
+    short = [t.name for t in traders]
+    # trader names label the strategies; their full specs only when two types share a name
+    names = list(learners) + (short if len(set(short)) == len(short) else [t.spec for t in traders])
+    start = time.perf_counter()
+    # the OpenSpiel loop, serial: the policies wrap torch networks in closures (no worker processes)
+    egame = EmpiricalGame(game, [strategies, strategies], names=[names, names], seed=payoff_seed)
+    episodes = egame.sample(min_samples=eff.game_episodes, batch_size=eff.game_episodes)
+    analysis = analyse(egame.payoffs, egame.standard_errors, names, bootstrap=eff.bootstrap, seed=boot_seed)
+    supports = [sorted({k for eq in analysis["equilibria"] for k in eq["support"][p]}) for p in range(2)]
+    survivors = [names[k] for k in sorted(set(supports[0]) | set(supports[1]))]
+    return {
+        "strategies": names, "specs": list(learners) + [t.spec for t in traders], "learners": list(learners),
+        "episodes_simulated": episodes,
+        "seconds": time.perf_counter() - start,
+        "payoffs": egame.payoffs, "standard_errors": egame.standard_errors,
+        "equilibria": analysis["equilibria"], "pareto_pure": analysis["pareto_pure"],
+        "alpharank": analysis["alpharank"].marginals,
+        "bootstrap_support_frequency": analysis["bootstrap"].support_frequency,
+        "bootstrap_failures": analysis["bootstrap"].failures,
+        "survivors": survivors, "surviving_learners": [n for n in survivors if n in learners],
+    }
+
+
+# ---------------------------------------------------------------------------------------------------- market quality
+class GreedyTrader:
+    """A trained learner's greedy seat-0 policy with a rule trader's interface (``probabilities(int_obs)``, one-hot),
+    for :func:`studies.market_run.run_episode`: it sees the float observations it was trained on."""
+
+    def __init__(self, game: pyspiel.Game, learner: IndependentDQN | MADDPG) -> None:
+        self.game, self.learner = game, learner
+        self.num_actions = game.num_distinct_actions()
+        self._observer = game.make_py_observer(pyspiel.IIGObservationType(perfect_recall=False))
+
+    def probabilities(self, int_obs: np.ndarray) -> np.ndarray:
+        actions = self.learner.act([scale_observations(self.game, int_obs, self._observer)])[0]
+        out = np.zeros((len(actions), self.num_actions))
+        out[np.arange(len(actions)), actions] = 1.0
+        return out
+
+
+def quality_with_and_without(eff: Config, game: pyspiel.Game, learners: dict[str, IndependentDQN | MADDPG],
+                             seed: np.random.SeedSequence) -> dict[str, dict[str, Any]]:
+    """Market quality of ``quality_episodes`` episodes per condition: seat 1 plays rule type ``e mod K`` in
+    episode ``e``; seat 0 plays rule type ``(e // K) mod K`` (rule traders only) or a learner. Episode ``e`` uses
+    the same seed in every condition."""
+    traders = [make_trader(spec, game) for spec in eff.opponents]
+    k = len(traders)
+    seat0: dict[str, list[Any]] = {"rule traders only": [traders[(e // k) % k] for e in range(eff.quality_episodes)]}
+    for algo, learner in learners.items():
+        seat0[f"{algo} in seat 0"] = [GreedyTrader(game, learner)] * eff.quality_episodes
+    seeds = seed.spawn(eff.quality_episodes)
+    out = {}
+    for condition, players in seat0.items():
+        records = [run_episode(game, [players[e], traders[e % k]], np.random.default_rng(seeds[e]))
+                   for e in range(eff.quality_episodes)]
+        out[condition] = market_quality({key: np.stack([r[key] for r in records]) for key in records[0]})
+    return out
 
 
 def _fmt(ci: tuple[float, float, float]) -> str:
@@ -260,12 +387,69 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
     writer.table(["policy", "opponent", "PnL", "Sharpe (episode)", "win rate", "opponent PnL"], rows,
                  caption="Win rate: share of episodes with PnL > 0")
     writer.section("Learning curves")
-    curve_rows = []
-    for algo, c in results["curves"].items():
-        for j in range(c.shape[1]):
-            curve_rows.append([algo, f"{(j + 1) / c.shape[1]:.0%}", _fmt(interval(c[:, j]))])
-    writer.table(["learner", "training progress", "mean training-episode return [95% CI]"], curve_rows,
-                 caption=f"Training episodes (exploring) split into {CURVE_POINTS} equal parts")
+    grid = np.asarray(results["curve_steps"])
+    bands = {algo: _bands(c) for algo, c in results["curves"].items()}
+    references = {"random policy (evaluation)": results["overall_pnl"]["random"][0],
+                  "rule population average (evaluation)": results["rule_population_pnl"][0]}
+    writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
+                  caption="Mean return of the training episodes (exploring) that ended in each bin of env steps, "
+                          f"with 95% intervals over {eff.seeds} seeds; grey lines: the random policy's and the "
+                          "rule traders' mean PnL in seat 0 at evaluation.")
+    writer.table(["learner", "env steps (bin end)", "mean training-episode return [95% CI]"],
+                 [[algo, f"{int(grid[j]):,}", _fmt(tuple(b[j] for b in band))]
+                  for algo, band in bands.items() for j in range(len(grid))],
+                 caption=f"Training episodes binned on a grid of {len(grid)} bins of env steps")
+    _write_game_report(writer, eff, results["empirical_game"])
+    writer.section("Market quality with and without the learners")
+    quality = results["market_quality"]
+    writer.table(["measure"] + list(quality),
+                 [[label] + [f"{q[key]:.3f} ± {1.96 * q[f'{key}_sem']:.3f}" for q in quality.values()]
+                  for key, label in QUALITY_ROWS],
+                 caption=f"{eff.quality_episodes} episodes per condition (seat 1 cycles through the rule traders; "
+                         "the same chance draws in every condition); mean per episode ± 95% half-width")
+
+
+def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, low and high of the 95% interval over seeds (rows) at each grid point; NaN where a seed has none."""
+    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
+    return cis[:, 0], cis[:, 1], cis[:, 2]
+
+
+def _write_game_report(writer: ReportWriter, eff: Config, g: dict[str, Any]) -> None:
+    names = g["strategies"]
+    writer.section("Empirical game: which strategies survive")
+    writer.text(f"Both players choose among the trained learners of seed 0 ({', '.join(g['learners'])}) and the "
+                f"rule traders; {g['episodes_simulated']:,} episodes ({eff.game_episodes} per profile) on the "
+                f"OpenSpiel loop in {g['seconds']:.0f} s. Payoffs: mean final PnL (ticks x lots).")
+    survivors = ", ".join(g["survivors"]) or "none"
+    learners = ", ".join(g["surviving_learners"]) or "none of the learners"
+    writer.text(f"**Strategies in the support of a Nash equilibrium:** {survivors}; learned agents among them: "
+                f"{learners}.")
+    in_support = [[sum(k in eq["support"][p] for eq in g["equilibria"]) for p in range(2)]
+                  for k in range(len(names))]
+    writer.table(["strategy", "equilibria using it (seat 0, seat 1)", "alpha-rank (seat 0)", "alpha-rank (seat 1)",
+                  "bootstrap share (seat 0)", "bootstrap share (seat 1)"],
+                 [[name, f"{in_support[k][0]}, {in_support[k][1]} of {len(g['equilibria'])}",
+                   float(g["alpharank"][0][k]), float(g["alpharank"][1][k]),
+                   float(g["bootstrap_support_frequency"][0][k]), float(g["bootstrap_support_frequency"][1][k])]
+                  for k, name in enumerate(names)],
+                 caption="Alpha-rank: mass of the strategy in the stationary distribution; bootstrap: share of "
+                         f"{eff.bootstrap} payoff resamples whose equilibrium uses it")
+    payoffs, sems = np.asarray(g["payoffs"]), np.asarray(g["standard_errors"])
+    writer.table(["seat 0 \\ seat 1"] + names,
+                 [[names[i]] + [f"{payoffs[0, i, j]:.2f} ± {1.96 * sems[0, i, j]:.2f}" for j in range(len(names))]
+                  for i in range(len(names))],
+                 caption="Seat 0's mean payoff (± 95% half-width) for each pair of strategies")
+    shown = g["equilibria"][:MAX_EQUILIBRIA_SHOWN]
+    more = len(g["equilibria"]) - len(shown)
+    writer.table(["#", "profile (seat 0 ; seat 1)", "payoffs", "welfare", "regret", "Pareto among equilibria"],
+                 [[k, " ; ".join(eq["description"]), " , ".join(f"{v:.2f}" for v in eq["payoffs"]), eq["welfare"],
+                   eq["regret"], "yes" if eq["pareto_among_equilibria"] else "no"]
+                  for k, eq in enumerate(shown)],
+                 caption="Nash equilibria of the estimated game (verified: regret below the tolerance)"
+                         + (f"; {more} more in results.json" if more > 0 else ""))
+    pareto = ["(" + ", ".join(names[i] for i in p) + ")" for p in g["pareto_pure"]]
+    writer.text("Pareto-optimal pure profiles (seat 0, seat 1): " + ", ".join(pareto) + ".")
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

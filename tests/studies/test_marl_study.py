@@ -52,7 +52,19 @@ def test_evaluate_seat_sums_each_episode_and_markets_cycle_through_opponents():
 
 def tiny(out, **kw) -> marl.Config:
     return marl.Config(**{"steps": 1_000, "rounds": 5, "num_envs": 20, "eval_episodes": 1, "seeds": 2, "seed": 4,
-                          "opponents": ("market_maker(half_spread=1)", "zi"), "out": str(out), **kw})
+                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "opponents": ("market_maker(half_spread=1)", "zi"),
+                          "out": str(out), **kw})
+
+
+def test_binned_curve_averages_the_episodes_ending_in_each_bin():
+    edges = marl.curve_grid(1_000, 100)
+    assert edges.tolist() == [100.0 * k for k in range(11)]
+    assert marl.curve_grid(1_000, 400).tolist() == [0.0, 500.0, 1_000.0]  # 2 episode ends: 2 bins, not 10
+    returns = np.array([1.0, 3.0, 10.0, -2.0, 7.0])
+    ends = np.array([100, 100, 250, 1_000, 1_040])  # a bin is (low, high]; past the grid goes to the last bin
+    curve = marl.binned_curve(returns, ends, edges)
+    assert curve[0] == 2.0 and curve[2] == 10.0 and curve[9] == 2.5
+    assert np.isnan(curve[[1, 3, 4, 5, 6, 7, 8]]).all()
 
 
 def test_marl_study_writes_a_reproducible_report(tmp_path):
@@ -68,9 +80,52 @@ def test_marl_study_writes_a_reproducible_report(tmp_path):
         assert again["overall_pnl"][name] == results["overall_pnl"][name]  # one learner's numbers: not the others'
     saved = json.loads((tmp_path / "a" / "results.json").read_text())
     assert saved["verdict"]["idqn"]["beats_rule_population"] == results["verdict"]["idqn"]["beats_rule_population"]
+    assert (tmp_path / "a" / "learning_curves.png").stat().st_size > 0
+    assert len(results["curve_steps"]) == results["curves"]["idqn"].shape[1] == 10  # 1,000 steps / 100 per episode
 
 
-@pytest.mark.parametrize("field, value", [("algo", "ppo"), ("seeds", 1), ("steps", 0), ("opponents", ())])
+def test_marl_study_empirical_game_holds_learners_and_rule_traders(tmp_path):
+    results = marl.main(tiny(tmp_path / "g", opponents=("noise", "zi")))
+    g = results["empirical_game"]
+    assert g["strategies"] == ["idqn", "maddpg", "noise", "zi"]
+    assert g["payoffs"].shape == (2, 4, 4) and np.isfinite(g["payoffs"]).all()
+    assert g["episodes_simulated"] == 16 * 2
+    assert g["equilibria"] and all(eq["regret"] < 1e-6 for eq in g["equilibria"])
+    in_support = {g["strategies"][k] for eq in g["equilibria"] for p in range(2) for k in eq["support"][p]}
+    assert set(g["survivors"]) == in_support
+    assert set(g["surviving_learners"]) == in_support & {"idqn", "maddpg"}
+    assert all(np.isclose(np.sum(m), 1.0) for m in g["alpharank"])
+    assert "which strategies survive" in (tmp_path / "g" / "report.md").read_text()
+    quality = results["market_quality"]
+    assert list(quality) == ["rule traders only", "idqn in seat 0", "maddpg in seat 0"]
+    assert all(np.isfinite(q["volume_per_round"]) and np.isfinite(q["efficiency_abs_error"]) for q in quality.values())
+
+
+def test_greedy_trader_plays_the_learners_openspiel_policy():
+    """The market-quality episodes seat a learner through GreedyTrader: its one-hot action is the action of the
+    learner's OpenSpiel policy (the empirical game's strategy) at the same state."""
+    game = pyspiel.load_game(GAME)
+    env = RuleOpponentsEnv(game, [make_trader("zi", game, player_ids=[1])], 4, seed=0)
+    learner = marl.make_learner("idqn", env, np.random.SeedSequence(1), 100)
+    trader, policy = marl.GreedyTrader(game, learner), learner.policy(game, 0)
+    state, rng = game.new_initial_state(), np.random.default_rng(0)
+    checked = 0
+    while not state.is_terminal():
+        if state.is_chance_node():
+            outcomes, probs = zip(*state.chance_outcomes())
+            state.apply_action(int(rng.choice(outcomes, p=probs)))
+            continue
+        probs = trader.probabilities(np.asarray(state.observation_ints(0))[None])[0]
+        best = max(policy.action_probabilities(state, 0).items(), key=lambda kv: kv[1])[0]
+        assert probs.sum() == 1.0 and probs[best] == 1.0
+        checked += 1
+        state.apply_actions([best, int(rng.integers(game.num_distinct_actions()))])
+    assert checked == 5
+
+
+@pytest.mark.parametrize("field, value", [("algo", "ppo"), ("seeds", 1), ("steps", 0), ("opponents", ()),
+                                          ("game_episodes", 1), ("bootstrap", 0),
+                                          ("quality_episodes", 1)])
 def test_marl_config_refuses_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         marl.Config(**{field: value})
