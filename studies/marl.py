@@ -295,7 +295,7 @@ def empirical_game(eff: Config, game: pyspiel.Game, learners: dict[str, Independ
     # trader names label the strategies; their full specs only when two types share a name
     names = list(learners) + (short if len(set(short)) == len(short) else [t.spec for t in traders])
     start = time.perf_counter()
-    # the OpenSpiel loop, serial: the policies wrap torch networks in closures (no worker processes)
+    # the OpenSpiel loop, serial: a few thousand episodes take seconds here
     egame = EmpiricalGame(game, [strategies, strategies], names=[names, names], seed=payoff_seed)
     episodes = egame.sample(min_samples=eff.game_episodes, batch_size=eff.game_episodes)
     analysis = analyse(egame.payoffs, egame.standard_errors, names, bootstrap=eff.bootstrap, seed=boot_seed)

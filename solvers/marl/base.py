@@ -3,6 +3,7 @@ checkpoints and OpenSpiel policies."""
 from __future__ import annotations
 
 import abc
+import copy
 import dataclasses
 import io
 from collections.abc import Sequence
@@ -76,6 +77,23 @@ def check_masks(env: MultiAgentVectorEnv, observations: Sequence[np.ndarray],
             raise ValueError(f"masks for {env.agents[i]!r} have shape {m.shape}: expected ({batch}, {space.n})")
         out.append(m | ~m.any(axis=1, keepdims=True))  # a row with no legal action is treated as all legal
     return obs, out
+
+
+class NetworkScores:
+    """A frozen copy of one agent's scoring network (a DQN's Q-network, a MADDPG actor): ``scores(obs)`` for a
+    batch, with the agent's one-hot id appended when the network is shared. Picklable, so policies built on it go
+    to process-pool and Ray workers; later training of the learner does not change it."""
+
+    def __init__(self, network: torch.nn.Module, agent_id: np.ndarray | None = None) -> None:
+        self.network = copy.deepcopy(network).eval()
+        self.agent_id = None if agent_id is None else np.asarray(agent_id, np.float32).copy()
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        obs = np.asarray(obs, np.float32)
+        if self.agent_id is not None:
+            obs = np.concatenate([obs, np.broadcast_to(self.agent_id, (len(obs), len(self.agent_id)))], axis=1)
+        with torch.no_grad():
+            return self.network(torch.as_tensor(obs)).numpy()
 
 
 class ObservationGreedyPolicy(os_policy.Policy):
@@ -164,8 +182,9 @@ class MultiAgentLearner(abc.ABC):
         """Inverse of :meth:`_state`."""
 
     @abc.abstractmethod
-    def _scores(self, agent: int, obs: np.ndarray) -> np.ndarray:
-        """Per-action scores of a Discrete agent for a batch (greedy = masked argmax)."""
+    def _score_network(self, agent: int) -> tuple[torch.nn.Module, np.ndarray | None]:
+        """The network whose outputs are a Discrete agent's per-action scores (greedy = masked argmax), and the
+        one-hot agent id appended to its input when the network is shared (else None)."""
 
     @staticmethod
     @abc.abstractmethod
@@ -224,7 +243,8 @@ class MultiAgentLearner(abc.ABC):
 
     def policy(self, game: pyspiel.Game, agent: int | str) -> os_policy.Policy:
         """Agent ``agent`` (index or name) as an OpenSpiel policy for ``game`` (the game the env was built on:
-        its observation tensors must be the env's observations), greedy over the legal actions."""
+        its observation tensors must be the env's observations), greedy over the legal actions. The policy is a
+        snapshot: it holds a copy of the agent's network, so it pickles and later training does not change it."""
         index = self.agents.index(agent) if isinstance(agent, str) and agent in self.agents else agent
         if isinstance(index, str) or not 0 <= int(index) < len(self.agents):
             raise ValueError(f"agent={agent!r} is not allowed: expected an index < {len(self.agents)} or one of "
@@ -237,7 +257,7 @@ class MultiAgentLearner(abc.ABC):
             raise ValueError(f"game={game} does not match agent {agent!r}: observation size "
                              f"{game.observation_tensor_size()} vs {self.env.obs_dims[index]}, actions "
                              f"{game.num_distinct_actions()} vs {space.n}")
-        return ObservationGreedyPolicy(game, index, lambda obs: self._scores(index, obs))
+        return ObservationGreedyPolicy(game, index, NetworkScores(*self._score_network(index)))
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, path: str | Path) -> Path:

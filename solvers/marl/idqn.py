@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 from gymnasium import spaces
 
 from solvers.marl.base import MultiAgentLearner, torch_bytes, torch_load
@@ -106,10 +107,10 @@ class IndependentDQN(MultiAgentLearner):
         actions = self.dqns[0].act(joint, np.concatenate(masks), explore=explore)
         return [actions[i * batch:(i + 1) * batch] for i in range(n)]
 
-    def _scores(self, agent: int, obs: np.ndarray) -> np.ndarray:
+    def _score_network(self, agent: int) -> tuple[torch.nn.Module, np.ndarray | None]:
         if self.config.share_parameters:
-            return self.dqns[0].q_values(self._shared_input(agent, obs))
-        return self.dqns[agent].q_values(obs)
+            return self.dqns[0].q, self._ids[agent]
+        return self.dqns[agent].q, None
 
     # ------------------------------------------------------------------ learning
     def _store(self, obs, masks, actions, out: VectorStep) -> None:

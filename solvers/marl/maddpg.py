@@ -196,9 +196,8 @@ class MADDPG(MultiAgentLearner):
                     out.append(self._to_env(i, squashed))
         return out
 
-    def _scores(self, agent: int, obs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return self.actors[agent](torch.as_tensor(obs)).numpy()
+    def _score_network(self, agent: int) -> tuple[torch.nn.Module, np.ndarray | None]:
+        return self.actors[agent], None
 
     # ------------------------------------------------------------------ learning
     def _store(self, obs, masks, actions, out: VectorStep) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyspiel
 import pytest
+import torch
 
 import marketgames
 from marketgames.traders import make_trader
@@ -67,3 +68,24 @@ def test_trained_agents_enter_an_empirical_game_with_rule_traders(tiny_agent):
     mean = egame.payoffs[(slice(None), 0, 0)]
     half = egame.ci_high[(slice(None), 0, 0)] - mean
     assert np.all(np.abs(mean - exact) <= 2 * half + 1e-9), (mean, exact, half)
+
+
+def test_a_policy_is_a_picklable_snapshot_that_later_training_leaves_unchanged():
+    import pickle
+
+    config = IndependentDQNConfig(num_envs=32, env_steps_per_update=32,
+                                  dqn=DQNConfig(hidden=(16,), batch_size=32, min_buffer=64, replay_capacity=2048,
+                                                learning_rate=1e-2))
+    agent = IndependentDQN(marketgames.TINY_GAME, config, seed=1)
+    agent.train(500)
+    game = pyspiel.load_game(marketgames.TINY_GAME)
+    tree = build_tree(game)
+    before = agent.policy(game, 0)
+    table = policy_table(tree, before, player=0)
+    clone = pickle.loads(pickle.dumps(before))  # process-pool and Ray workers receive policies this way
+    np.testing.assert_array_equal(policy_table(tree, clone, player=0), table)
+    agent.train(3_000)
+    np.testing.assert_array_equal(policy_table(tree, before, player=0), table)  # a snapshot: unchanged
+    after = agent.policy(game, 0)
+    assert not all(torch.equal(a, b) for a, b in zip(before.scores.network.state_dict().values(),
+                                                     after.scores.network.state_dict().values()))
