@@ -9,15 +9,17 @@ Each trader maps a batch of integer observations to action probabilities with nu
     trend = make_trader("trend(window=3,threshold=1)", game, player_ids=[0])
 
 Traders: ``trend``, ``mean_reversion``, ``noise`` (:mod:`.directional`), ``market_maker``, ``zi``
-(:mod:`.liquidity`), ``spoofer``, ``pump_and_dump`` (:mod:`.manipulators`).
+(:mod:`.liquidity`), ``zi_book`` (:mod:`.book_reader`), ``spoofer``, ``layering``, ``pump_and_dump``, ``predator``
+(:mod:`.manipulators`).
 """
 from .base import Param, RuleTrader, TraderConfigError
 from .directional import MeanReversion, NoiseTrader, TrendFollower
 from .liquidity import MarketMaker, ZeroIntelligence
-from .manipulators import PumpAndDump, Spoofer
+from .book_reader import BookReaderZI
+from .manipulators import Layering, PredatoryTaker, PumpAndDump, Spoofer
 from .observation import ActionLayout, ObservationLayout
 from .registry import TRADERS, format_spec, make_trader, parse_spec, split_top_level
 
-__all__ = ["ActionLayout", "MarketMaker", "MeanReversion", "NoiseTrader", "ObservationLayout", "Param",
-           "PumpAndDump", "RuleTrader", "Spoofer", "TRADERS", "TraderConfigError", "TrendFollower",
+__all__ = ["ActionLayout", "BookReaderZI", "Layering", "MarketMaker", "MeanReversion", "NoiseTrader",
+           "ObservationLayout", "Param", "PredatoryTaker", "PumpAndDump", "RuleTrader", "Spoofer", "TRADERS", "TraderConfigError", "TrendFollower",
            "ZeroIntelligence", "format_spec", "make_trader", "parse_spec", "split_top_level"]

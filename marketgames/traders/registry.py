@@ -12,11 +12,13 @@ from typing import Any, Mapping
 from .base import RuleTrader, TraderConfigError
 from .directional import MeanReversion, NoiseTrader, TrendFollower
 from .liquidity import MarketMaker, ZeroIntelligence
-from .manipulators import PumpAndDump, Spoofer
+from .book_reader import BookReaderZI
+from .manipulators import Layering, PredatoryTaker, PumpAndDump, Spoofer
 
 TRADERS: dict[str, type[RuleTrader]] = {
     cls.name: cls
-    for cls in (TrendFollower, MeanReversion, NoiseTrader, MarketMaker, ZeroIntelligence, Spoofer, PumpAndDump)
+    for cls in (TrendFollower, MeanReversion, NoiseTrader, MarketMaker, ZeroIntelligence, BookReaderZI, Spoofer,
+                Layering, PumpAndDump, PredatoryTaker)
 }
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)

@@ -8,7 +8,7 @@ sees the same fundamental path, the same background arrivals and the same action
 paired difference with a Student-t confidence interval.
 
 Measures (per episode, then averaged; prices in ticks, read at every player node from the public book):
-``efficiency_abs_error`` mean |mid - fundamental|; ``price_bias`` mean mid - fundamental (the direction a
+``efficiency_abs_error`` mean abs(mid - fundamental); ``price_bias`` mean mid - fundamental (the direction a
 manipulator pushes the price); ``spread`` mean spread when both sides are quoted; ``top_depth`` lots at the best bid
 plus best ask; ``volatility`` standard deviation of the per-round mid changes; ``volume`` lots traded;
 ``background_surplus`` the zero-intelligence background flow's surplus (expected private value plus final
@@ -45,7 +45,7 @@ __all__ = ["DAMAGE_MEASURES", "MarketDamage", "PairedDifference", "idle_seat", "
 
 #: The market-level measures :func:`market_damage` reports (besides ``seat{p}_return``), with their meaning.
 DAMAGE_MEASURES: dict[str, str] = {
-    "efficiency_abs_error": "price efficiency: mean |mid - fundamental| (ticks)",
+    "efficiency_abs_error": "price efficiency: mean abs(mid - fundamental) (ticks)",
     "price_bias": "mean mid - fundamental (ticks)",
     "spread": "mean spread when both sides are quoted (ticks)",
     "top_depth": "mean lots at best bid + best ask",
@@ -141,7 +141,10 @@ def _check_seat(seat: Any, config: MarketConfig) -> int:
 
 
 def _seat_strategy(strategy: Any, game: Any, config: MarketConfig, seat: int, what: str) -> Any:
-    """A batched seat: a spec string/mapping is built as a rule trader; rule traders and BatchPolicy pass."""
+    """A batched seat: ``None`` is an idle seat, a spec string/mapping is built as a rule trader; rule traders and
+    BatchPolicy strategies pass."""
+    if strategy is None:
+        return _Idle(config, seat)
     if isinstance(strategy, (str, Mapping)):
         return make_trader(strategy, game, [seat])
     if callable(getattr(strategy, "probabilities", None)):
@@ -237,7 +240,8 @@ def market_damage(game: Any, background: Sequence[Any], trader: Any, *, seat: in
     Args:
         game: a ``python_lob_market`` game or its :class:`MarketConfig`.
         background: the strategies of the other seats, in seat order (``players - 1`` of them): trader specs
-            (``"zi(value=mid)"``), rule traders built for those seats, or ``BatchPolicy`` strategies.
+            (``"zi(value=mid)"``), rule traders built for those seats, ``BatchPolicy`` strategies, or ``None`` (an
+            idle seat: a market of the background flow alone).
         trader: the manipulator (or market maker, ...) measured, in ``seat``; a spec, rule trader or BatchPolicy.
         seat: the trader's seat (default: the last one).
         baseline: what plays ``seat`` in the market without the trader (default: an idle seat that always holds).

@@ -438,7 +438,8 @@ def test_registry_round_trips_specs():
         make_trader("momentum", g)
     with pytest.raises(TraderConfigError, match="given twice"):
         parse_spec("trend(window=2,window=3)")
-    assert set(TRADERS) == {"trend", "mean_reversion", "noise", "market_maker", "zi", "spoofer", "pump_and_dump"}
+    assert set(TRADERS) == {"trend", "mean_reversion", "noise", "market_maker", "zi", "zi_book", "spoofer", "layering",
+                            "pump_and_dump", "predator"}
     assert all(TRADERS[name].__doc__ and name == cls.name for name, cls in TRADERS.items())
 
 
