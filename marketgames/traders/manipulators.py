@@ -29,7 +29,9 @@ class Spoofer(RuleTrader):
     best bid (a buy spoof) or best ask (a sell spoof), where it is unlikely to execute but shows as depth; round 1
     trades on the opposite side (``trade_order``: a market order, or a limit order joining the touch); the remaining
     rounds cancel all its resting orders (the spoof) and wait. ``spoof=False`` is the control: the same schedule of
-    genuine trades and cancels without the spoof orders (the paired comparison isolates the spoof's effect). With ``side="auto"`` it spoofs buys when flat or long
+    genuine trades and cancels without the spoof orders (the paired comparison isolates the spoof's effect). The
+    menu's ``cancel`` withdraws all of a player's orders, so with ``trade_order="limit"`` an unfilled genuine order
+    is withdrawn with the spoof. With ``side="auto"`` it spoofs buys when flat or long
     (to sell into the pressure) and sells when short (to buy back), so it keeps its position small; ``"buy"`` /
     ``"sell"`` fix the spoof side. Wang & Wellman (2017).
     """
@@ -89,7 +91,7 @@ class Layering(RuleTrader):
     -- at successive levels ``bid - offset``, ``bid - offset - 1``, ... while the touch stays put -- trades on the
     opposite side in round ``layers`` (``trade_order``), and in the last round sends ``cancel``, which withdraws all
     of its resting orders at once. Needs ``limit_levels >= offset + layers`` and ``max_orders >= layers``.
-    ``side`` as for :class:`Spoofer`. The SEC and FINRA's description of layering (e.g. SEC v. Lek Securities,
+    ``side``, ``trade_order`` and ``spoof`` as for :class:`Spoofer`. The SEC and FINRA's description of layering (e.g. SEC v. Lek Securities,
     2017); Wang & Wellman (2017) on spoofing.
     """
 
