@@ -8,7 +8,8 @@ import pyspiel
 import pytest
 
 from marketgames.market.batched import STREAM_FIRST_SEAT, BatchedMarket
-from marketgames.market.population import population_actions
+from marketgames.envs.spaces import scale_observations
+from marketgames.market.population import play_population, population_actions, sample_rows
 from marketgames.seeding import seed_sequence
 from marketgames.traders import make_trader
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
@@ -129,3 +130,28 @@ def test_greedy_trader_plays_the_learners_openspiel_policy():
 def test_marl_config_refuses_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         marl.Config(**{field: value})
+
+
+def test_a_frozen_learner_opponent_plays_as_on_the_batched_payoff_simulator():
+    """A learner's frozen OpenSpiel policy (a BatchPolicy) in seat 1 of RuleOpponentsEnv: with a rule trader drawing
+    seat 0's actions from the market's own uniforms, the episodes are play_population's with the policy read
+    through the batched simulator's seat adapter (seat 1's observation tensors), return for return."""
+    from marketgames.market.payoffs import _TensorSeat
+
+    game = pyspiel.load_game(GAME)
+    zi = make_trader("zi", game, player_ids=[1])
+    learner = marl.make_learner("idqn", RuleOpponentsEnv(game, [zi], 4, seed=0), np.random.SeedSequence(1), 100)
+    frozen = learner.policy(game, 0)
+    env = RuleOpponentsEnv(game, [frozen], 8, seed=5)
+    trend = make_trader("trend", game, player_ids=[0])
+    pnl, other = evaluate_seat(
+        env, lambda e, obs: sample_rows(trend.probabilities(e.int_obs[:, 0]), e._market.uniforms(STREAM_FIRST_SEAT)), 1)
+    seat = _TensorSeat(frozen, game, env.config.num_actions, "frozen")
+    expected = play_population([trend, seat], BatchedMarket(env.config, 8, seed_sequence(5, name="seed")))
+    assert np.allclose(pnl[0], expected[:, 0]) and np.allclose(other[0], expected[:, 1])
+    # seat 1 acts on its own observation: the greedy action of the policy on seat 1's tensors
+    env.reset()
+    tensors = scale_observations(game, env.int_obs[:, 1], game.make_py_observer(
+        pyspiel.IIGObservationType(perfect_recall=False)))
+    greedy = frozen.batch_probabilities(tensors, np.ones((8, env.config.num_actions), bool)).argmax(axis=1)
+    assert np.array_equal(env.opponent_actions()[:, 0], greedy)
