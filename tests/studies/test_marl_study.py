@@ -53,8 +53,8 @@ def test_evaluate_seat_sums_each_episode_and_markets_cycle_through_opponents():
 
 def tiny(out, **kw) -> marl.Config:
     return marl.Config(**{"steps": 1_000, "rounds": 5, "num_envs": 20, "eval_episodes": 1, "seeds": 2, "seed": 4,
-                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "opponents": ("market_maker(half_spread=1)", "zi"),
-                          "out": str(out), **kw})
+                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "br_steps": 500,
+                          "opponents": ("market_maker(half_spread=1)", "zi"), "out": str(out), **kw})
 
 
 def test_binned_curve_averages_the_episodes_ending_in_each_bin():
@@ -83,6 +83,14 @@ def test_marl_study_writes_a_reproducible_report(tmp_path):
     assert saved["verdict"]["idqn"]["beats_rule_population"] == results["verdict"]["idqn"]["beats_rule_population"]
     assert (tmp_path / "a" / "learning_curves.png").stat().st_size > 0
     assert len(results["curve_steps"]) == results["curves"]["idqn"].shape[1] == 10  # 1,000 steps / 100 per episode
+    exploit = results["exploitability"]
+    assert set(exploit) == {"idqn", "maddpg"} and "Approximate exploitability" in text
+    for e in exploit.values():
+        # gains are paired differences over seeds: their mean is the difference of the means
+        assert set(e["gain"]) == {"self", e["best_rule"]} and e["best_rule"] in ("rule: market_maker", "rule: zi")
+        for reference in ("self", e["best_rule"]):
+            assert np.isclose(e["gain"][reference][0], e["pnl"]["best response"][0] - e["pnl"][reference][0])
+    assert again["exploitability"]["maddpg"] == exploit["maddpg"]
 
 
 def test_marl_study_empirical_game_holds_learners_and_rule_traders(tmp_path):
@@ -126,7 +134,7 @@ def test_greedy_trader_plays_the_learners_openspiel_policy():
 
 @pytest.mark.parametrize("field, value", [("algo", "ppo"), ("seeds", 1), ("steps", 0), ("opponents", ()),
                                           ("game_episodes", 1), ("bootstrap", 0),
-                                          ("quality_episodes", 1)])
+                                          ("quality_episodes", 1), ("br_steps", -1)])
 def test_marl_config_refuses_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         marl.Config(**{field: value})
@@ -155,3 +163,23 @@ def test_a_frozen_learner_opponent_plays_as_on_the_batched_payoff_simulator():
         pyspiel.IIGObservationType(perfect_recall=False)))
     greedy = frozen.batch_probabilities(tensors, np.ones((8, env.config.num_actions), bool)).argmax(axis=1)
     assert np.array_equal(env.opponent_actions()[:, 0], greedy)
+
+
+def test_best_response_gains_compare_seat0_strategies_on_the_same_markets():
+    """The references' values are their PnL against the frozen learner on the evaluation markets: the learner
+    against itself equals evaluate_seat with the frozen policy in seat 1 on that seed; no best-response training
+    (0 steps) leaves an untrained network, still evaluated on the same markets."""
+    from studies.marl_exploitability import best_response_gains
+
+    game = pyspiel.load_game(GAME)
+    zi, zi0 = make_trader("zi", game, player_ids=[1]), make_trader("zi", game, player_ids=[0])
+    learner = marl.make_learner("idqn", RuleOpponentsEnv(game, [zi], 6, seed=0), np.random.SeedSequence(1), 200)
+    learner.train(200)
+    seed = np.random.SeedSequence(7)
+    out = best_response_gains(game, learner, [zi0], ["zi"], lambda env, s: marl.make_learner("idqn", env, s, 10),
+                              steps=0, num_envs=6, eval_episodes=2, seed=seed)
+    assert set(out) == {"best response", "frozen vs best response", "self", "rule: zi"}
+    eval_seed = np.random.SeedSequence(7).spawn(4)[2]
+    env = RuleOpponentsEnv(game, [learner.policy(game, 0)], 6, seed=eval_seed)
+    pnl, _ = evaluate_seat(env, lambda e, obs: learner.act([obs])[0], 2)
+    assert out["self"] == pnl.mean()
