@@ -7,8 +7,9 @@ Each learner (:class:`solvers.marl.IndependentDQN`, :class:`solvers.marl.MADDPG`
 ``opponents[b % K]`` (:class:`solvers.marl.opponents.RuleOpponentsEnv`), so it trains against the whole population
 at once. After ``steps`` env steps its greedy policy plays ``eval_episodes`` episodes of fresh markets (the same
 markets for every policy of a seed: paired comparisons) against each rule trader type. Baselines in seat 0 on the
-same markets: the uniform random policy, the untrained network (the same learner before training) and each rule
-trader itself. Every number is a mean over ``seeds`` independent seeds (each seeds its learner, its training
+same markets: the uniform random policy, the untrained network (the mean over ``untrained`` untrained networks of
+the learner: the same learner before training and ``untrained - 1`` more initialisations, since untrained greedy
+networks differ a lot from one initialisation to the next) and each rule trader itself. Every number is a mean over ``seeds`` independent seeds (each seeds its learner, its training
 markets and its evaluation markets) with a 95% Student-t interval over the seeds.
 
 Verdict: a learner beats the rule population when its mean PnL (over all opponent types) minus the mean PnL of the
@@ -96,6 +97,7 @@ class Config:
         quality_episodes: episodes per condition (rule traders only; each learner in seat 0) of the market-quality
             comparison.
         br_steps: env steps of training of each learned best response (0: no exploitability section).
+        untrained: untrained networks per learner and seed whose mean is the untrained-network baseline.
         seeds: independent seeds (the intervals are over these; at least 2).
         seed: seed ``k`` of the study is child ``k`` of ``SeedSequence(seed)``.
         out: report folder (default ``reports/marl-seed<seed>-<timestamp>``).
@@ -115,6 +117,7 @@ class Config:
     bootstrap: int = 50
     quality_episodes: int = 100
     br_steps: int = 100_000
+    untrained: int = 8
     seeds: int = 3
     seed: int = 0
     out: str | None = None
@@ -136,6 +139,7 @@ class Config:
         check_int("bootstrap", self.bootstrap, 1)
         check_int("quality_episodes", self.quality_episodes, 2)
         check_int("br_steps", self.br_steps, 0)
+        check_int("untrained", self.untrained, 1)
         check_int("seeds", self.seeds, 2)
         check_seed("seed", self.seed)
         check_optional_str("out", self.out)
@@ -192,6 +196,14 @@ def _summary(pnl: np.ndarray, other: np.ndarray, index: np.ndarray, k: int) -> d
             "win_rate": float(np.mean(p > 0)), "opponent_pnl": float(other[:, index == k].mean())}
 
 
+def _mean_rows(rows: list[list[dict[str, float]]]) -> list[dict[str, float]]:
+    """Measure by measure and opponent by opponent, the mean over several policies' ``evaluate`` rows."""
+    def mean(values: list[float]) -> float:  # a Sharpe ratio is NaN for a constant PnL: left out
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else np.nan
+    return [{m: mean([r[k][m] for r in rows]) for m in rows[0][k]} for k in range(len(rows[0]))]
+
+
 # ---------------------------------------------------------------------------------------------------- main
 def main(config: Config) -> dict[str, Any]:
     """Run the study and write its report; returns the results (also in ``results.json``)."""
@@ -217,10 +229,11 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     root = np.random.SeedSequence(eff.seed)
     start = time.perf_counter()
     for s, child in enumerate(root.spawn(eff.seeds)):
-        train_seed, eval_seed, policy_seed, br_seed = child.spawn(4)
+        train_seed, eval_seed, policy_seed, br_seed, init_seed = child.spawn(5)
         # one SeedSequence per learner, made whichever learners run (a learner spawns from its seed: not shared)
         learner_seeds = dict(zip(ALGOS, train_seed.spawn(len(ALGOS))))
         br_seeds = dict(zip(ALGOS, br_seed.spawn(len(ALGOS))))
+        init_seeds = dict(zip(ALGOS, init_seed.spawn(len(ALGOS))))
         rng = np.random.default_rng(policy_seed)
 
         def evaluate(act, eval_seed=eval_seed) -> list[dict[str, float]]:
@@ -239,7 +252,10 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
         for algo in algos:
             learner = make_learner(algo, RuleOpponentsEnv(game, opponents, eff.num_envs, seed=train_seed),
                                    learner_seeds[algo], eff.steps)
-            record(f"{algo} untrained", evaluate(lambda env, obs, a=learner: a.act([obs])[0]))
+            # the learner itself before training, and more initialisations (their one-market env is never stepped)
+            fresh = [learner] + [make_learner(algo, RuleOpponentsEnv(game, opponents, 1, seed=0), init, eff.steps)
+                                 for init in init_seeds[algo].spawn(eff.untrained - 1)]
+            record(f"{algo} untrained", _mean_rows([evaluate(lambda env, obs, a=a: a.act([obs])[0]) for a in fresh]))
             log = learner.train(eff.steps)
             curves[algo].append(binned_curve(log.episode_returns[:, 0], log.episode_end_steps, edges))
             if s == 0:

@@ -53,7 +53,7 @@ def test_evaluate_seat_sums_each_episode_and_markets_cycle_through_opponents():
 
 def tiny(out, **kw) -> marl.Config:
     return marl.Config(**{"steps": 1_000, "rounds": 5, "num_envs": 20, "eval_episodes": 1, "seeds": 2, "seed": 4,
-                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "br_steps": 500,
+                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "br_steps": 500, "untrained": 2,
                           "opponents": ("market_maker(half_spread=1)", "zi"), "out": str(out), **kw})
 
 
@@ -134,7 +134,7 @@ def test_greedy_trader_plays_the_learners_openspiel_policy():
 
 @pytest.mark.parametrize("field, value", [("algo", "ppo"), ("seeds", 1), ("steps", 0), ("opponents", ()),
                                           ("game_episodes", 1), ("bootstrap", 0),
-                                          ("quality_episodes", 1), ("br_steps", -1)])
+                                          ("quality_episodes", 1), ("br_steps", -1), ("untrained", 0)])
 def test_marl_config_refuses_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         marl.Config(**{field: value})
@@ -183,3 +183,15 @@ def test_best_response_gains_compare_seat0_strategies_on_the_same_markets():
     env = RuleOpponentsEnv(game, [learner.policy(game, 0)], 6, seed=eval_seed)
     pnl, _ = evaluate_seat(env, lambda e, obs: learner.act([obs])[0], 2)
     assert out["self"] == pnl.mean()
+
+
+def test_untrained_baseline_averages_several_initialisations(tmp_path):
+    """The untrained-network baseline is the mean over ``untrained`` networks (the learner before training first):
+    more of them change only that baseline, not the trained learner's numbers."""
+    one = marl.main(tiny(tmp_path / "u1", algo="idqn", untrained=1, br_steps=0))
+    three = marl.main(tiny(tmp_path / "u3", algo="idqn", untrained=3, br_steps=0))
+    assert three["overall_pnl"]["idqn trained"] == one["overall_pnl"]["idqn trained"]
+    assert three["overall_pnl"]["idqn untrained"] != one["overall_pnl"]["idqn untrained"]
+    assert one["exploitability"] == {} and "Approximate exploitability" not in (tmp_path / "u1" / "report.md").read_text()
+    rows = [[{"pnl": 1.0, "sharpe": np.nan}], [{"pnl": 3.0, "sharpe": 2.0}]]
+    assert marl._mean_rows(rows) == [{"pnl": 2.0, "sharpe": 2.0}]
