@@ -116,9 +116,9 @@ class Config:
     game_episodes: int = 50
     bootstrap: int = 50
     quality_episodes: int = 100
-    br_steps: int = 100_000
-    untrained: int = 8
-    seeds: int = 3
+    br_steps: int = 50_000
+    untrained: int = 4
+    seeds: int = 5
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -159,12 +159,13 @@ class Config:
 def make_learner(algo: str, env: RuleOpponentsEnv, seed: np.random.SeedSequence, steps: int
                  ) -> IndependentDQN | MADDPG:
     """The study's learner: the throughput benchmark's settings (``benchmarks/bench_marl.py``); learning starts
-    after ``min(2048, steps // 4)`` transitions."""
+    after ``min(2048, steps // 4)`` transitions, and IDQN's exploration decays from 1 to 0.05 over the first half of
+    its ``steps`` (at any budget, so a short run is not left exploring almost uniformly)."""
     warm = min(2_048, steps // 4)
     if algo == "idqn":
         dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=512, replay_capacity=200_000,
                         min_buffer=warm, target_update_every=50, epsilon_start=1.0, epsilon_end=0.05,
-                        epsilon_decay_steps=100_000, discount=0.95, optimizer="adam")
+                        epsilon_decay_steps=max(1, steps // 2), discount=0.95, optimizer="adam")
         return IndependentDQN(env, IndependentDQNConfig(dqn=dqn, env_steps_per_update=256), seed=seed)
     return MADDPG(env, MADDPGConfig(batch_size=1024, min_buffer=warm, replay_capacity=200_000,
                                     env_steps_per_update=256), seed=seed)
