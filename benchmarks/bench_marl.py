@@ -11,7 +11,14 @@ timing. Reported: medians of the repeats, the ratio to the PettingZoo run, where
 ``buffer``, ``learn``; timers wrapped around the learner's own methods here, not in the library; the rest is the
 loop), torch threads and the load average (the 2 cores are shared with other work). The issue's target is 20,000 env
 steps/s including learning (50x the ~410 env steps/s of AgileRL's MADDPG quoted in issue 10, measured there, not in
-this run). Learning quality at equal env steps is not measured here.
+this run).
+
+Learning quality at equal env steps (issue 10 item 7, "no worse than the one-market run"): each learner trains in
+self-play (both agents learn) for the same env-step budget once through the PettingZoo env (one market) and once
+on ``MarketVectorEnv`` (B = 256), with the same config (exploration decayed over half the budget) and the same seed,
+for several seeds; agent 0's greedy policy (its OpenSpiel policy, a ``BatchPolicy``) then plays seat 0 of the same
+evaluation markets against the rule population (``solvers.marl.opponents.RuleOpponentsEnv``). Printed: each env's
+mean PnL with a 95% Student-t interval over seeds, and the paired difference (vector minus one market).
 
 Configs: IDQN 64x64 Q-networks, Adam 1e-3, batch 512, one update per 256 env steps (each transition replayed ~2
 times); MADDPG openai/maddpg's networks and step sizes, batch 1024, one update per 1024 env steps (~1 replay per
@@ -29,15 +36,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pyspiel
 import torch
+from scipy import stats
 
 from marketgames.envs import LobMarketParallelEnv, MarketVectorEnv
+from marketgames.traders import make_trader
 from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig
+from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.rl.dqn import DQNConfig
 
 GAME = "python_lob_market(players=2,steps=20)"
 PARTS = ("act", "env", "buffer", "learn")
 TARGET = 20_000  # env steps/s including learning (issue 10 item 7)
+OPPONENTS = ("market_maker(half_spread=1)", "trend", "mean_reversion", "noise", "zi")  # studies.marl's population
 
 
 def _out(line: str = "") -> None:
@@ -109,6 +122,48 @@ def _row(name: str, run: Run, base: Run | None) -> str:
     return f"{name:36s} {run.rate:10,.0f}  {ratio:>8}   {parts}  {rest:6.0%}   {target:>6}"
 
 
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% Student-t interval over seeds."""
+    half = float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
+    return float(np.mean(values)), float(np.mean(values)) - half, float(np.mean(values)) + half
+
+
+def evaluation_pnl(learner: IndependentDQN | MADDPG, *, markets: int, episodes: int, seed: int) -> float:
+    """Mean PnL of agent 0's greedy policy in seat 0 against the rule population (market ``b`` plays
+    ``OPPONENTS[b % 5]``), over ``markets * episodes`` episodes of markets seeded by ``seed``."""
+    game = pyspiel.load_game(GAME)
+    policy = learner.policy(game, 0)
+    env = RuleOpponentsEnv(game, [make_trader(spec, game, player_ids=[1]) for spec in OPPONENTS], markets, seed=seed)
+    legal = np.ones((markets, game.num_distinct_actions()), bool)
+    pnl, _ = evaluate_seat(env, lambda e, obs: policy.batch_probabilities(obs, legal).argmax(axis=1), episodes)
+    return float(pnl.mean())
+
+
+def quality(name: str, *, steps: int, seeds: int, markets: int, episodes: int) -> None:
+    """Print the equal-env-steps comparison of ``name`` trained on one market (PettingZoo) and on B = 256."""
+    warm = min(2_048, steps // 4)
+    if name == "IDQN":
+        dqn = dataclasses.replace(idqn_config().dqn, min_buffer=warm, epsilon_decay_steps=steps // 2)
+        kw: dict[str, Any] = {"dqn": dqn}
+    else:
+        kw = {"min_buffer": warm}
+    envs: dict[str, Callable[[], Any]] = {"PettingZoo env, 1 market": lambda: LobMarketParallelEnv(GAME),
+            "MarketVectorEnv B=256": functools.partial(MarketVectorEnv, GAME, 256, seed=0)}
+    pnl = {label: np.zeros(seeds) for label in envs}
+    for label, env in envs.items():
+        for s in range(seeds):
+            learner: IndependentDQN | MADDPG = (IndependentDQN(env(), idqn_config(**kw), seed=s) if name == "IDQN"
+                                                else MADDPG(env(), maddpg_config(**kw), seed=s))
+            learner.train(steps)
+            pnl[label][s] = evaluation_pnl(learner, markets=markets, episodes=episodes, seed=1_000 + s)
+    cells = [f"{label}: {m:7.2f} [{lo:6.2f}, {hi:6.2f}]" for label, (m, lo, hi) in
+             ((label, interval(v)) for label, v in pnl.items())]
+    one, vec = pnl.values()
+    m, lo, hi = interval(vec - one)
+    verdict = ("vector better" if lo > 0 else "vector worse" if hi < 0 else "not distinguishable")
+    _out(f"{name:7s} {'   '.join(cells)}   vector - one market: {m:6.2f} [{lo:6.2f}, {hi:6.2f}] ({verdict})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_marl", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (well under a minute)")
@@ -140,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
                                                env_steps_per_update=100),
                              steps=(vector_calls // 4) * 1024, repeats=repeats)
             _out(_row("MADDPG B=1024, update per 100 steps", run, base))
+    _out()
+    q_steps, q_seeds = (4_000, 2) if args.quick else (30_000, 3)
+    markets, episodes = (50, 1) if args.quick else (250, 2)
+    _out(f"Learning quality at equal env steps: {q_steps:,} env steps of self-play per run, {q_seeds} seeds; agent "
+         f"0's greedy policy in seat 0 against the rule population on the same {markets} x {episodes} evaluation "
+         "episodes per seed; mean PnL [95% CI over seeds]")
+    for name in ("IDQN", "MADDPG"):
+        quality(name, steps=q_steps, seeds=q_seeds, markets=markets, episodes=episodes)
     _out(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -7,8 +7,9 @@ Each learner (:class:`solvers.marl.IndependentDQN`, :class:`solvers.marl.MADDPG`
 ``opponents[b % K]`` (:class:`solvers.marl.opponents.RuleOpponentsEnv`), so it trains against the whole population
 at once. After ``steps`` env steps its greedy policy plays ``eval_episodes`` episodes of fresh markets (the same
 markets for every policy of a seed: paired comparisons) against each rule trader type. Baselines in seat 0 on the
-same markets: the uniform random policy, the untrained network (the same learner before training) and each rule
-trader itself. Every number is a mean over ``seeds`` independent seeds (each seeds its learner, its training
+same markets: the uniform random policy, the untrained network (the mean over ``untrained`` untrained networks of
+the learner: the same learner before training and ``untrained - 1`` more initialisations, since untrained greedy
+networks differ a lot from one initialisation to the next) and each rule trader itself. Every number is a mean over ``seeds`` independent seeds (each seeds its learner, its training
 markets and its evaluation markets) with a 95% Student-t interval over the seeds.
 
 Verdict: a learner beats the rule population when its mean PnL (over all opponent types) minus the mean PnL of the
@@ -30,7 +31,11 @@ OpenSpiel episodes with seat 1 cycling through the rule trader types and seat 0 
 through every pair of types: the rule traders only) or a trained learner of seed 0 (greedy); every condition plays
 the same chance draws episode by episode.
 
-Not in this study (issue 10 item 6, still open): learned best responses against the learned agents.
+Approximate exploitability (:mod:`studies.marl_exploitability`): for every learner and seed, a fresh IDQN (the
+study's settings) trains ``br_steps`` env steps in seat 0 against the frozen trained agent in seat 1 (its OpenSpiel
+policy on the batched market); its greedy PnL against the frozen agent minus the agent's own PnL against itself
+(self-play) is the gain, a lower bound on the agent's exploitability, with a 95% interval over the seeds; the same
+against the best rule trader's PnL against the frozen agent.
 """
 from __future__ import annotations
 
@@ -44,7 +49,6 @@ from typing import Any
 
 import numpy as np
 import pyspiel
-from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.envs.spaces import scale_observations
@@ -55,9 +59,10 @@ from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGCon
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.rl.dqn import DQNConfig
 
-from . import marl_plots
 from .cli import run_cli
-from .market_run import QUALITY_ROWS, market_quality, parse_population, run_episode
+from .market_run import market_quality, parse_population, run_episode
+from .marl_exploitability import best_response_gains
+from .marl_report import interval, write_report
 from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
 from .validate import (
@@ -73,7 +78,6 @@ logger = logging.getLogger(__name__)
 STUDY = "marl"
 ALGOS = ("idqn", "maddpg")
 CURVE_POINTS = 10
-MAX_EQUILIBRIA_SHOWN = 12
 
 
 @dataclass
@@ -92,12 +96,15 @@ class Config:
         bootstrap: bootstrap replicates of the empirical game's equilibrium supports.
         quality_episodes: episodes per condition (rule traders only; each learner in seat 0) of the market-quality
             comparison.
+        br_steps: env steps of training of each learned best response (0: no exploitability section).
+        untrained: untrained networks per learner and seed whose mean is the untrained-network baseline.
         seeds: independent seeds (the intervals are over these; at least 2).
         seed: seed ``k`` of the study is child ``k`` of ``SeedSequence(seed)``.
         out: report folder (default ``reports/marl-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
         quick: a smoke-sized run (2 seeds, 20,000 steps, 1 evaluation episode, 4 episodes per profile of the
-            empirical game, 10 bootstrap replicates, 10 market-quality episodes).
+            empirical game, 10 bootstrap replicates, 10 market-quality episodes, best responses of at most 10,000
+            steps).
     """
 
     algo: str = "all"
@@ -109,7 +116,9 @@ class Config:
     game_episodes: int = 50
     bootstrap: int = 50
     quality_episodes: int = 100
-    seeds: int = 3
+    br_steps: int = 50_000
+    untrained: int = 4
+    seeds: int = 5
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -129,6 +138,8 @@ class Config:
         check_int("game_episodes", self.game_episodes, 2)
         check_int("bootstrap", self.bootstrap, 1)
         check_int("quality_episodes", self.quality_episodes, 2)
+        check_int("br_steps", self.br_steps, 0)
+        check_int("untrained", self.untrained, 1)
         check_int("seeds", self.seeds, 2)
         check_seed("seed", self.seed)
         check_optional_str("out", self.out)
@@ -141,30 +152,23 @@ class Config:
             return self
         return dataclasses.replace(self, seeds=2, steps=min(self.steps, 20_000), eval_episodes=1,
                                    game_episodes=min(self.game_episodes, 4), bootstrap=min(self.bootstrap, 10),
-                                   quality_episodes=min(self.quality_episodes, 10))
+                                   quality_episodes=min(self.quality_episodes, 10), br_steps=min(self.br_steps, 10_000))
 
 
 # ---------------------------------------------------------------------------------------------------- learners
 def make_learner(algo: str, env: RuleOpponentsEnv, seed: np.random.SeedSequence, steps: int
                  ) -> IndependentDQN | MADDPG:
     """The study's learner: the throughput benchmark's settings (``benchmarks/bench_marl.py``); learning starts
-    after ``min(2048, steps // 4)`` transitions."""
+    after ``min(2048, steps // 4)`` transitions, and IDQN's exploration decays from 1 to 0.05 over the first half of
+    its ``steps`` (at any budget, so a short run is not left exploring almost uniformly)."""
     warm = min(2_048, steps // 4)
     if algo == "idqn":
         dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=512, replay_capacity=200_000,
                         min_buffer=warm, target_update_every=50, epsilon_start=1.0, epsilon_end=0.05,
-                        epsilon_decay_steps=100_000, discount=0.95, optimizer="adam")
+                        epsilon_decay_steps=max(1, steps // 2), discount=0.95, optimizer="adam")
         return IndependentDQN(env, IndependentDQNConfig(dqn=dqn, env_steps_per_update=256), seed=seed)
     return MADDPG(env, MADDPGConfig(batch_size=1024, min_buffer=warm, replay_capacity=200_000,
                                     env_steps_per_update=256), seed=seed)
-
-
-def interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval over seeds."""
-    x = np.asarray(values, float)
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
-    return mean, mean - half, mean + half
 
 
 def curve_grid(steps: int, episode_steps: int) -> np.ndarray:
@@ -193,6 +197,14 @@ def _summary(pnl: np.ndarray, other: np.ndarray, index: np.ndarray, k: int) -> d
             "win_rate": float(np.mean(p > 0)), "opponent_pnl": float(other[:, index == k].mean())}
 
 
+def _mean_rows(rows: list[list[dict[str, float]]]) -> list[dict[str, float]]:
+    """Measure by measure and opponent by opponent, the mean over several policies' ``evaluate`` rows."""
+    def mean(values: list[float]) -> float:  # a Sharpe ratio is NaN for a constant PnL: left out
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else np.nan
+    return [{m: mean([r[k][m] for r in rows]) for m in rows[0][k]} for k in range(len(rows[0]))]
+
+
 # ---------------------------------------------------------------------------------------------------- main
 def main(config: Config) -> dict[str, Any]:
     """Run the study and write its report; returns the results (also in ``results.json``)."""
@@ -211,15 +223,18 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
     names = [t.name for t in opponents]
     algos = list(ALGOS) if eff.algo == "all" else [eff.algo]
     per_seed: dict[str, list[list[dict[str, float]]]] = {}  # policy -> seed -> opponent -> measures
+    responses: dict[str, list[dict[str, float]]] = {a: [] for a in algos}  # learner -> seed -> best-response values
     curves: dict[str, list[np.ndarray]] = {a: [] for a in algos}
     edges = curve_grid(eff.steps, eff.num_envs * eff.rounds)
     final: dict[str, IndependentDQN | MADDPG] = {}  # seed 0's trained learners, for the empirical game
     root = np.random.SeedSequence(eff.seed)
     start = time.perf_counter()
     for s, child in enumerate(root.spawn(eff.seeds)):
-        train_seed, eval_seed, policy_seed = child.spawn(3)
+        train_seed, eval_seed, policy_seed, br_seed, init_seed = child.spawn(5)
         # one SeedSequence per learner, made whichever learners run (a learner spawns from its seed: not shared)
         learner_seeds = dict(zip(ALGOS, train_seed.spawn(len(ALGOS))))
+        br_seeds = dict(zip(ALGOS, br_seed.spawn(len(ALGOS))))
+        init_seeds = dict(zip(ALGOS, init_seed.spawn(len(ALGOS))))
         rng = np.random.default_rng(policy_seed)
 
         def evaluate(act, eval_seed=eval_seed) -> list[dict[str, float]]:
@@ -238,12 +253,20 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
         for algo in algos:
             learner = make_learner(algo, RuleOpponentsEnv(game, opponents, eff.num_envs, seed=train_seed),
                                    learner_seeds[algo], eff.steps)
-            record(f"{algo} untrained", evaluate(lambda env, obs, a=learner: a.act([obs])[0]))
+            # the learner itself before training, and more initialisations (their one-market env is never stepped)
+            fresh = [learner] + [make_learner(algo, RuleOpponentsEnv(game, opponents, 1, seed=0), init, eff.steps)
+                                 for init in init_seeds[algo].spawn(eff.untrained - 1)]
+            record(f"{algo} untrained", _mean_rows([evaluate(lambda env, obs, a=a: a.act([obs])[0]) for a in fresh]))
             log = learner.train(eff.steps)
             curves[algo].append(binned_curve(log.episode_returns[:, 0], log.episode_end_steps, edges))
             if s == 0:
                 final[algo] = learner
             record(f"{algo} trained", evaluate(lambda env, obs, a=learner: a.act([obs])[0]))
+            if eff.br_steps:
+                responses[algo].append(best_response_gains(
+                    game, learner, as_seat0, [t.name for t in as_seat0],
+                    lambda env, seed: make_learner("idqn", env, seed, eff.br_steps), steps=eff.br_steps,
+                    num_envs=eff.num_envs, eval_episodes=eff.eval_episodes, seed=br_seeds[algo]))
             logger.info("seed %d: %s trained for %d env steps (%.0f s so far)", s, algo, eff.steps,
                         time.perf_counter() - start)
     training_time = time.perf_counter() - start
@@ -274,12 +297,31 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
         "study": STUDY, "config": dataclasses.asdict(eff), "game_string": str(game), "opponents": names,
         "per_opponent": table, "overall_pnl": overall, "rule_population_pnl": interval(rule_average),
         "verdict": verdict, "curve_steps": edges[1:], "curves": {a: np.array(c) for a, c in curves.items()},
+        "exploitability": exploitability_summary(responses, [f"rule: {t.name}" for t in as_seat0]),
         "empirical_game": game_results, "market_quality": quality, "training_seconds": training_time,
         "seconds": elapsed,
     }
-    _write_report(writer, eff, results, names)
+    write_report(writer, eff, results, names)
     writer.write(results)
     return results
+
+
+def exploitability_summary(responses: dict[str, list[dict[str, float]]], rule_names: list[str]
+                           ) -> dict[str, dict[str, Any]]:
+    """Per learner: each seat-0 strategy's mean PnL against the frozen learner, and the learned best response's
+    gains over the learner itself and over the best rule trader (highest mean over seeds against that learner),
+    paired over seeds, with 95% intervals. Empty when no best responses were trained."""
+    out: dict[str, dict[str, Any]] = {}
+    for algo, rows in responses.items():
+        if not rows:
+            continue
+        values = {key: np.array([r[key] for r in rows]) for key in rows[0]}
+        best_rule = max(rule_names, key=lambda n: values[n].mean())
+        gains = {"self": values["best response"] - values["self"],
+                 best_rule: values["best response"] - values[best_rule]}
+        out[algo] = {"pnl": {k: interval(v) for k, v in values.items()}, "best_rule": best_rule,
+                     "gain": {k: interval(v) for k, v in gains.items()}}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- empirical game
@@ -348,108 +390,6 @@ def quality_with_and_without(eff: Config, game: pyspiel.Game, learners: dict[str
                    for e in range(eff.quality_episodes)]
         out[condition] = market_quality({key: np.stack([r[key] for r in records]) for key in records[0]})
     return out
-
-
-def _fmt(ci: tuple[float, float, float]) -> str:
-    return f"{ci[0]:.2f} [{ci[1]:.2f}, {ci[2]:.2f}]"
-
-
-def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], names: list[str]) -> None:
-    writer.section("Setup")
-    writer.text(f"`{results['game_string']}`; {eff.num_envs} markets at once; opponents {', '.join(names)} (market "
-                f"b plays opponent b mod {len(names)}); {eff.steps:,} env steps of training per learner and seed; "
-                f"{eff.seeds} seeds{' (quick run)' if eff.quick else ''}; {eff.eval_episodes} evaluation episodes "
-                f"per market; {results['seconds']:.0f} s. PnL: final wealth with positions at the fundamental (ticks "
-                "x lots). Intervals: 95% Student-t over seeds.")
-    writer.section("Verdict")
-    for algo, v in results["verdict"].items():
-        yes = "beats" if v["beats_rule_population"] else "does not beat (the interval reaches zero or below)"
-        best, diff = list(v["vs_baselines"].items())[-1]
-        against = ("above" if diff[1] > 0 else "below" if diff[2] < 0 else "not distinguishable from")
-        writer.text(f"**{algo}** {yes} the rule population: mean PnL minus the rule traders' average "
-                    f"{_fmt(v['advantage'])}; against the best rule trader in seat 0 ({best.removeprefix('rule: ')}) "
-                    f"it is {against} it: {_fmt(diff)}.")
-    writer.table(["learner", "minus baseline", "PnL difference [95% CI]"],
-                 [[algo, name, _fmt(ci)] for algo, v in results["verdict"].items()
-                  for name, ci in v["vs_baselines"].items()],
-                 caption="Paired over seeds (every policy of a seed plays the same evaluation markets); the rule "
-                         "baseline is the rule trader with the highest mean PnL in seat 0")
-    writer.table(["policy in seat 0", "mean PnL over opponents [95% CI]"],
-                 [[name, _fmt(ci)] for name, ci in results["overall_pnl"].items()],
-                 caption=f"Rule population average (seat 0): {_fmt(results['rule_population_pnl'])}")
-    writer.section("Against each rule trader")
-    rows = []
-    for name, per in results["per_opponent"].items():
-        for k, opponent in enumerate(names):
-            m = per[k]
-            rows.append([name, opponent, _fmt(m["pnl"]), _fmt(m["sharpe"]), _fmt(m["win_rate"]),
-                         _fmt(m["opponent_pnl"])])
-    writer.table(["policy", "opponent", "PnL", "Sharpe (episode)", "win rate", "opponent PnL"], rows,
-                 caption="Win rate: share of episodes with PnL > 0")
-    writer.section("Learning curves")
-    grid = np.asarray(results["curve_steps"])
-    bands = {algo: _bands(c) for algo, c in results["curves"].items()}
-    references = {"random policy (evaluation)": results["overall_pnl"]["random"][0],
-                  "rule population average (evaluation)": results["rule_population_pnl"][0]}
-    writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
-                  caption="Mean return of the training episodes (exploring) that ended in each bin of env steps, "
-                          f"with 95% intervals over {eff.seeds} seeds; grey lines: the random policy's and the "
-                          "rule traders' mean PnL in seat 0 at evaluation.")
-    writer.table(["learner", "env steps (bin end)", "mean training-episode return [95% CI]"],
-                 [[algo, f"{int(grid[j]):,}", _fmt(tuple(b[j] for b in band))]
-                  for algo, band in bands.items() for j in range(len(grid))],
-                 caption=f"Training episodes binned on a grid of {len(grid)} bins of env steps")
-    _write_game_report(writer, eff, results["empirical_game"])
-    writer.section("Market quality with and without the learners")
-    quality = results["market_quality"]
-    writer.table(["measure"] + list(quality),
-                 [[label] + [f"{q[key]:.3f} ± {1.96 * q[f'{key}_sem']:.3f}" for q in quality.values()]
-                  for key, label in QUALITY_ROWS],
-                 caption=f"{eff.quality_episodes} episodes per condition (seat 1 cycles through the rule traders; "
-                         "the same chance draws in every condition); mean per episode ± 95% half-width")
-
-
-def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, low and high of the 95% interval over seeds (rows) at each grid point; NaN where a seed has none."""
-    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
-    return cis[:, 0], cis[:, 1], cis[:, 2]
-
-
-def _write_game_report(writer: ReportWriter, eff: Config, g: dict[str, Any]) -> None:
-    names = g["strategies"]
-    writer.section("Empirical game: which strategies survive")
-    writer.text(f"Both players choose among the trained learners of seed 0 ({', '.join(g['learners'])}) and the "
-                f"rule traders; {g['episodes_simulated']:,} episodes ({eff.game_episodes} per profile) on the "
-                f"OpenSpiel loop in {g['seconds']:.0f} s. Payoffs: mean final PnL (ticks x lots).")
-    survivors = ", ".join(g["survivors"]) or "none"
-    learners = ", ".join(g["surviving_learners"]) or "none of the learners"
-    writer.text(f"**Strategies in the support of a Nash equilibrium:** {survivors}; learned agents among them: "
-                f"{learners}.")
-    in_support = [[sum(k in eq["support"][p] for eq in g["equilibria"]) for p in range(2)]
-                  for k in range(len(names))]
-    writer.table(["strategy", "equilibria using it (seat 0, seat 1)", "alpha-rank (seat 0)", "alpha-rank (seat 1)",
-                  "bootstrap share (seat 0)", "bootstrap share (seat 1)"],
-                 [[name, f"{in_support[k][0]}, {in_support[k][1]} of {len(g['equilibria'])}",
-                   float(g["alpharank"][0][k]), float(g["alpharank"][1][k]),
-                   float(g["bootstrap_support_frequency"][0][k]), float(g["bootstrap_support_frequency"][1][k])]
-                  for k, name in enumerate(names)],
-                 caption="Alpha-rank: mass of the strategy in the stationary distribution; bootstrap: share of "
-                         f"{eff.bootstrap} payoff resamples whose equilibrium uses it")
-    payoffs, sems = np.asarray(g["payoffs"]), np.asarray(g["standard_errors"])
-    writer.table(["seat 0 \\ seat 1"] + names,
-                 [[names[i]] + [f"{payoffs[0, i, j]:.2f} ± {1.96 * sems[0, i, j]:.2f}" for j in range(len(names))]
-                  for i in range(len(names))],
-                 caption="Seat 0's mean payoff (± 95% half-width) for each pair of strategies")
-    shown = g["equilibria"][:MAX_EQUILIBRIA_SHOWN]
-    more = len(g["equilibria"]) - len(shown)
-    writer.table(["#", "profile (seat 0 ; seat 1)", "payoffs", "welfare", "regret", "Pareto among equilibria"],
-                 [[k, " ; ".join(eq["description"]), " , ".join(f"{v:.2f}" for v in eq["payoffs"]), eq["welfare"],
-                   eq["regret"], "yes" if eq["pareto_among_equilibria"] else "no"]
-                  for k, eq in enumerate(shown)],
-                 caption="Nash equilibria of the estimated game (verified: regret below the tolerance)"
-                         + (f"; {more} more in results.json" if more > 0 else ""))
-    pareto = ["(" + ", ".join(names[i] for i in p) + ")" for p in g["pareto_pure"]]
-    writer.text("Pareto-optimal pure profiles (seat 0, seat 1): " + ", ".join(pareto) + ".")
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

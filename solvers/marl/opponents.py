@@ -5,7 +5,10 @@ trains against the whole rule population at once. The markets are stepped by
 :class:`marketgames.market.batched.BatchedMarket` (the game's rules, compiled); the rule traders act on their integer
 observations with :meth:`marketgames.traders.RuleTrader.probabilities`, one draw per market from the market's own
 uniforms (:func:`marketgames.market.population.sample_rows`, stream ``STREAM_FIRST_SEAT + seat``: the draws
-``population_actions`` makes), and the learner sees the game's float observation tensors. Episodes are
+``population_actions`` makes), and the learner sees the game's float observation tensors. An opponent may also be a
+:class:`marketgames.market.payoffs.BatchPolicy` (e.g. a trained agent's frozen OpenSpiel policy,
+``learner.policy(game, agent)``): it acts on its seat's float observation tensors, one forward pass per step, so a
+best response to a learned agent trains on the batched market too. Episodes are
 ``config.steps`` rounds and all markets end together (terminated; auto-reset in the same step). Its state is not
 saved in a learner's checkpoint (``get_state`` is ``None``): a loaded learner starts new markets.
 """
@@ -20,6 +23,7 @@ from gymnasium import spaces
 
 from marketgames.envs.spaces import market_config, scale_observations
 from marketgames.market.batched import STREAM_FIRST_SEAT, BatchedMarket
+from marketgames.market.payoffs import _TensorSeat
 from marketgames.market.population import sample_rows
 from marketgames.seeding import SeedLike, seed_sequence
 from solvers.marl.envs import MultiAgentVectorEnv, VectorStep, _check_actions
@@ -32,7 +36,8 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
 
     Args:
         game: a ``python_lob_market`` game (or its string).
-        opponents: rule traders (objects with ``probabilities(int_obs) -> (B, A)``); market ``b`` seats
+        opponents: rule traders (objects with ``probabilities(int_obs) -> (B, A)``) or ``BatchPolicy`` strategies
+            (``batch_probabilities(observations, legal_mask)``, e.g. a learner's frozen policy); market ``b`` seats
             ``opponents[b % len(opponents)]`` in seats ``1 .. players-1``.
         num_envs: markets ``B``.
         seed: the markets' chance draws and the opponents' action draws.
@@ -51,11 +56,14 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
             raise TypeError(f"game={game!r} is not allowed: expected a python_lob_market game or its string")
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is not allowed: expected an int >= 1")
-        if len(opponents) < 1 or not all(callable(getattr(t, "probabilities", None)) for t in opponents):
+        if len(opponents) < 1 or not all(_is_trader(t) or _is_batch_policy(t) for t in opponents):
             raise ValueError(f"opponents={opponents!r} is not allowed: expected at least one trader with "
-                             "probabilities(obs)")
+                             "probabilities(obs) or BatchPolicy with batch_probabilities(observations, legal_mask)")
         self.game, self.config = game, config
         self.opponents = list(opponents)
+        # a BatchPolicy reads the float observation tensor of its seat: the batched simulator's adapter
+        self._seats = [t if _is_trader(t) else _TensorSeat(t, game, config.num_actions, f"opponents[{k}]")
+                       for k, t in enumerate(self.opponents)]
         self.num_envs = int(num_envs)
         self.agents = ["trader_0"]
         self.obs_dims = [game.observation_tensor_size()]
@@ -85,7 +93,7 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
         out = np.empty((self.num_envs, self.config.players - 1), np.int64)
         for seat in range(1, self.config.players):
             probs = np.empty((self.num_envs, self.config.num_actions))
-            for trader, rows in zip(self.opponents, self._rows):
+            for trader, rows in zip(self._seats, self._rows):
                 if rows.size:
                     probs[rows] = trader.probabilities(np.ascontiguousarray(self.int_obs[rows, seat]))
             out[:, seat - 1] = sample_rows(probs, m.uniforms(STREAM_FIRST_SEAT + seat))
@@ -110,6 +118,14 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
             self.int_obs, obs = ints, final
         return VectorStep([obs], [self._mask.copy()], rewards[:, :1].astype(np.float32), [final],
                           [self._mask.copy()], done.copy(), np.zeros(self.num_envs, bool), episode_returns)
+
+
+def _is_trader(opponent: Any) -> bool:
+    return callable(getattr(opponent, "probabilities", None))
+
+
+def _is_batch_policy(opponent: Any) -> bool:
+    return callable(getattr(opponent, "batch_probabilities", None))
 
 
 def evaluate_seat(env: RuleOpponentsEnv, act: Callable[[RuleOpponentsEnv, np.ndarray], np.ndarray],

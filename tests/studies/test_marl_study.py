@@ -8,7 +8,8 @@ import pyspiel
 import pytest
 
 from marketgames.market.batched import STREAM_FIRST_SEAT, BatchedMarket
-from marketgames.market.population import population_actions
+from marketgames.envs.spaces import scale_observations
+from marketgames.market.population import play_population, population_actions, sample_rows
 from marketgames.seeding import seed_sequence
 from marketgames.traders import make_trader
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
@@ -52,8 +53,8 @@ def test_evaluate_seat_sums_each_episode_and_markets_cycle_through_opponents():
 
 def tiny(out, **kw) -> marl.Config:
     return marl.Config(**{"steps": 1_000, "rounds": 5, "num_envs": 20, "eval_episodes": 1, "seeds": 2, "seed": 4,
-                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "opponents": ("market_maker(half_spread=1)", "zi"),
-                          "out": str(out), **kw})
+                          "game_episodes": 2, "bootstrap": 3, "quality_episodes": 4, "br_steps": 500, "untrained": 2,
+                          "opponents": ("market_maker(half_spread=1)", "zi"), "out": str(out), **kw})
 
 
 def test_binned_curve_averages_the_episodes_ending_in_each_bin():
@@ -82,6 +83,14 @@ def test_marl_study_writes_a_reproducible_report(tmp_path):
     assert saved["verdict"]["idqn"]["beats_rule_population"] == results["verdict"]["idqn"]["beats_rule_population"]
     assert (tmp_path / "a" / "learning_curves.png").stat().st_size > 0
     assert len(results["curve_steps"]) == results["curves"]["idqn"].shape[1] == 10  # 1,000 steps / 100 per episode
+    exploit = results["exploitability"]
+    assert set(exploit) == {"idqn", "maddpg"} and "Approximate exploitability" in text
+    for e in exploit.values():
+        # gains are paired differences over seeds: their mean is the difference of the means
+        assert set(e["gain"]) == {"self", e["best_rule"]} and e["best_rule"] in ("rule: market_maker", "rule: zi")
+        for reference in ("self", e["best_rule"]):
+            assert np.isclose(e["gain"][reference][0], e["pnl"]["best response"][0] - e["pnl"][reference][0])
+    assert again["exploitability"]["maddpg"] == exploit["maddpg"]
 
 
 def test_marl_study_empirical_game_holds_learners_and_rule_traders(tmp_path):
@@ -125,7 +134,74 @@ def test_greedy_trader_plays_the_learners_openspiel_policy():
 
 @pytest.mark.parametrize("field, value", [("algo", "ppo"), ("seeds", 1), ("steps", 0), ("opponents", ()),
                                           ("game_episodes", 1), ("bootstrap", 0),
-                                          ("quality_episodes", 1)])
+                                          ("quality_episodes", 1), ("br_steps", -1), ("untrained", 0)])
 def test_marl_config_refuses_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
         marl.Config(**{field: value})
+
+
+def test_a_frozen_learner_opponent_plays_as_on_the_batched_payoff_simulator():
+    """A learner's frozen OpenSpiel policy (a BatchPolicy) in seat 1 of RuleOpponentsEnv: with a rule trader drawing
+    seat 0's actions from the market's own uniforms, the episodes are play_population's with the policy read
+    through the batched simulator's seat adapter (seat 1's observation tensors), return for return."""
+    from marketgames.market.payoffs import _TensorSeat
+
+    game = pyspiel.load_game(GAME)
+    zi = make_trader("zi", game, player_ids=[1])
+    learner = marl.make_learner("idqn", RuleOpponentsEnv(game, [zi], 4, seed=0), np.random.SeedSequence(1), 100)
+    frozen = learner.policy(game, 0)
+    env = RuleOpponentsEnv(game, [frozen], 8, seed=5)
+    trend = make_trader("trend", game, player_ids=[0])
+    pnl, other = evaluate_seat(
+        env, lambda e, obs: sample_rows(trend.probabilities(e.int_obs[:, 0]), e._market.uniforms(STREAM_FIRST_SEAT)), 1)
+    seat = _TensorSeat(frozen, game, env.config.num_actions, "frozen")
+    expected = play_population([trend, seat], BatchedMarket(env.config, 8, seed_sequence(5, name="seed")))
+    assert np.allclose(pnl[0], expected[:, 0]) and np.allclose(other[0], expected[:, 1])
+    # seat 1 acts on its own observation: the greedy action of the policy on seat 1's tensors
+    env.reset()
+    tensors = scale_observations(game, env.int_obs[:, 1], game.make_py_observer(
+        pyspiel.IIGObservationType(perfect_recall=False)))
+    greedy = frozen.batch_probabilities(tensors, np.ones((8, env.config.num_actions), bool)).argmax(axis=1)
+    assert np.array_equal(env.opponent_actions()[:, 0], greedy)
+
+
+def test_best_response_gains_compare_seat0_strategies_on_the_same_markets():
+    """The references' values are their PnL against the frozen learner on the evaluation markets: the learner
+    against itself equals evaluate_seat with the frozen policy in seat 1 on that seed; no best-response training
+    (0 steps) leaves an untrained network, still evaluated on the same markets."""
+    from studies.marl_exploitability import best_response_gains
+
+    game = pyspiel.load_game(GAME)
+    zi, zi0 = make_trader("zi", game, player_ids=[1]), make_trader("zi", game, player_ids=[0])
+    learner = marl.make_learner("idqn", RuleOpponentsEnv(game, [zi], 6, seed=0), np.random.SeedSequence(1), 200)
+    learner.train(200)
+    seed = np.random.SeedSequence(7)
+    out = best_response_gains(game, learner, [zi0], ["zi"], lambda env, s: marl.make_learner("idqn", env, s, 10),
+                              steps=0, num_envs=6, eval_episodes=2, seed=seed)
+    assert set(out) == {"best response", "frozen vs best response", "self", "rule: zi"}
+    eval_seed = np.random.SeedSequence(7).spawn(4)[2]
+    env = RuleOpponentsEnv(game, [learner.policy(game, 0)], 6, seed=eval_seed)
+    pnl, _ = evaluate_seat(env, lambda e, obs: learner.act([obs])[0], 2)
+    assert out["self"] == pnl.mean()
+
+
+def test_untrained_baseline_averages_several_initialisations(tmp_path):
+    """The untrained-network baseline is the mean over ``untrained`` networks (the learner before training first):
+    more of them change only that baseline, not the trained learner's numbers."""
+    one = marl.main(tiny(tmp_path / "u1", algo="idqn", untrained=1, br_steps=0))
+    three = marl.main(tiny(tmp_path / "u3", algo="idqn", untrained=3, br_steps=0))
+    assert three["overall_pnl"]["idqn trained"] == one["overall_pnl"]["idqn trained"]
+    assert three["overall_pnl"]["idqn untrained"] != one["overall_pnl"]["idqn untrained"]
+    assert one["exploitability"] == {} and "Approximate exploitability" not in (tmp_path / "u1" / "report.md").read_text()
+    rows = [[{"pnl": 1.0, "sharpe": np.nan}], [{"pnl": 3.0, "sharpe": 2.0}]]
+    assert marl._mean_rows(rows) == [{"pnl": 2.0, "sharpe": 2.0}]
+
+
+def test_idqn_exploration_decays_over_half_of_the_budget():
+    """At any budget the study's IDQN explores less than uniformly after half of its steps (a fixed 100,000-step
+    decay left a 20,000-step quick run at epsilon ~0.8 to the end)."""
+    game = pyspiel.load_game(GAME)
+    env = RuleOpponentsEnv(game, [make_trader("zi", game, player_ids=[1])], 4, seed=0)
+    learner = marl.make_learner("idqn", env, np.random.SeedSequence(1), 20_000)
+    learner.dqns[0].steps = 10_000
+    assert learner.dqns[0].epsilon == pytest.approx(0.05)
