@@ -168,10 +168,6 @@ class OpponentPool:
         return matchmaking_weights([m.win_probability for m in self.members], self.matchmaking, k=self.pfsp_k,
                                    is_snapshot=[m.snapshot for m in self.members])
 
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` member indices drawn independently from :meth:`weights`."""
-        return rng.choice(len(self.members), size=size, p=self.weights())
-
     def add_snapshot(self, name: str, strategy: Any, step: int) -> Member | None:
         """Add a snapshot; when the pool holds ``capacity`` snapshots, first evict the weakest (highest win
         probability of the main agent, ties the oldest) and return it."""

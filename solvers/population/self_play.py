@@ -192,10 +192,11 @@ class SelfPlay:
         return policy
 
     def strategies(self, *, include_main: bool = True) -> tuple[list[str], list[Any]]:
-        """``(names, strategies)`` of the pool (and the main agent first, named ``"main"``): OpenSpiel policies
-        for :class:`solvers.empirical.EmpiricalGame` (each plays any seat)."""
+        """``(names, strategies)`` of the pool (and the main agent first, named ``"main"``, unless a snapshot was
+        just taken of it: the same network twice): OpenSpiel policies for :class:`solvers.empirical.EmpiricalGame`
+        (each plays any seat)."""
         names, strategies = self.pool.names, self.pool.strategies
-        if include_main:
+        if include_main and not any(m.snapshot and m.added_at == self.env_steps for m in self.pool.members):
             names, strategies = ["main", *names], [self.main_policy(), *strategies]
         return names, strategies
 
