@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 
@@ -13,7 +14,8 @@ def matchmaking_weights(steps: np.ndarray, names: Sequence[str], weights: np.nda
     fig = Figure(figsize=(9, 4.5))
     ax = fig.add_subplot()
     w = np.nan_to_num(np.asarray(weights, float), nan=0.0)
-    colors = [f"C{k % 10}" for k in range(len(names))]
+    palette = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    colors = [palette(k % palette.N) for k in range(len(names))]
     ax.stackplot(np.asarray(steps), w.T, labels=list(names), colors=colors, alpha=0.85, step="post")
     ax.set_xlabel("env steps of training (episode start)")
     ax.set_ylabel("matchmaking probability")
