@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 import pyspiel
-from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.envs.spaces import scale_observations
@@ -57,6 +56,7 @@ from solvers.rl.dqn import DQNConfig
 
 from . import marl_plots
 from .cli import run_cli
+from .curves import binned_curve, curve_bands, curve_grid, interval
 from .market_run import QUALITY_ROWS, market_quality, parse_population, run_episode
 from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
@@ -72,7 +72,6 @@ logger = logging.getLogger(__name__)
 
 STUDY = "marl"
 ALGOS = ("idqn", "maddpg")
-CURVE_POINTS = 10
 MAX_EQUILIBRIA_SHOWN = 12
 
 
@@ -157,31 +156,6 @@ def make_learner(algo: str, env: RuleOpponentsEnv, seed: np.random.SeedSequence,
         return IndependentDQN(env, IndependentDQNConfig(dqn=dqn, env_steps_per_update=256), seed=seed)
     return MADDPG(env, MADDPGConfig(batch_size=1024, min_buffer=warm, replay_capacity=200_000,
                                     env_steps_per_update=256), seed=seed)
-
-
-def interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval over seeds."""
-    x = np.asarray(values, float)
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
-    return mean, mean - half, mean + half
-
-
-def curve_grid(steps: int, episode_steps: int) -> np.ndarray:
-    """Bin edges ``0 .. steps`` over env steps: ``CURVE_POINTS`` bins, fewer when fewer episodes end (all markets of
-    a batch end together, every ``episode_steps`` env steps)."""
-    return np.linspace(0, steps, min(CURVE_POINTS, max(1, steps // episode_steps)) + 1)
-
-
-def binned_curve(returns: np.ndarray, end_steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Mean return of the episodes that ended in each bin ``(edges[i], edges[i + 1]]`` of env steps (the last bin
-    also takes episodes ending after ``edges[-1]``); NaN for a bin where none ended."""
-    returns, end_steps = np.asarray(returns, float), np.asarray(end_steps)
-    bins = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, end_steps, side="left") - 1, 0, bins - 1)
-    total = np.bincount(index, weights=returns, minlength=bins)
-    count = np.bincount(index, minlength=bins)
-    return np.divide(total, count, out=np.full(bins, np.nan), where=count > 0)
 
 
 def _summary(pnl: np.ndarray, other: np.ndarray, index: np.ndarray, k: int) -> dict[str, float]:
@@ -388,7 +362,7 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
                  caption="Win rate: share of episodes with PnL > 0")
     writer.section("Learning curves")
     grid = np.asarray(results["curve_steps"])
-    bands = {algo: _bands(c) for algo, c in results["curves"].items()}
+    bands = {algo: curve_bands(c) for algo, c in results["curves"].items()}
     references = {"random policy (evaluation)": results["overall_pnl"]["random"][0],
                   "rule population average (evaluation)": results["rule_population_pnl"][0]}
     writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
@@ -407,12 +381,6 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], na
                   for key, label in QUALITY_ROWS],
                  caption=f"{eff.quality_episodes} episodes per condition (seat 1 cycles through the rule traders; "
                          "the same chance draws in every condition); mean per episode ± 95% half-width")
-
-
-def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, low and high of the 95% interval over seeds (rows) at each grid point; NaN where a seed has none."""
-    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
-    return cis[:, 0], cis[:, 1], cis[:, 2]
 
 
 def _write_game_report(writer: ReportWriter, eff: Config, g: dict[str, Any]) -> None:

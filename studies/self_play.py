@@ -53,7 +53,7 @@ from solvers.population import MATCHMAKING, SelfPlay, SelfPlayConfig, default_le
 from . import marl_plots, self_play_plots
 from .cli import run_cli
 from .market_run import parse_population
-from .marl import binned_curve, curve_grid, interval
+from .curves import binned_curve, curve_bands, curve_grid, interval
 from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
 from .validate import check_bool, check_choice, check_int, check_number, check_optional_str, check_seed
@@ -292,11 +292,6 @@ def _fmt(ci: Sequence[float]) -> str:
     return f"{ci[0]:.2f} [{ci[1]:.2f}, {ci[2]:.2f}]"
 
 
-def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
-    return cis[:, 0], cis[:, 1], cis[:, 2]
-
-
 def _write_report(writer: ReportWriter, eff: Config, r: dict[str, Any]) -> None:
     writer.section("Setup")
     writer.text(f"`{r['game_string']}`; learner {eff.learner}; {eff.num_envs} markets; {r['steps_trained']:,} env "
@@ -320,7 +315,7 @@ def _write_report(writer: ReportWriter, eff: Config, r: dict[str, Any]) -> None:
                  caption=f"Mean over {eff.seeds} seeds [95% CI]; {eff.eval_episodes} evaluation episodes per market")
     writer.section("Training curves")
     grid = np.asarray(r["curve_steps"])
-    bands = {a: _bands(c) for a, c in r["curves"].items()}
+    bands = {a: curve_bands(c) for a, c in r["curves"].items()}
     writer.figure(marl_plots.learning_curves(grid, bands, {}), "learning_curves",
                   caption="Mean training-episode return (exploring) in each bin of env steps, 95% intervals over "
                           "seeds; self-play plays its pool, the independent learner the rule traders.")
