@@ -10,6 +10,7 @@ STUDIES = {
     "theory": "Textbook games: Nash vs Pareto, learning dynamics.",
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
     "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
+    "self_play": "Self-play against a pool of past snapshots and rule traders: harder to exploit? (PFSP, CIs)",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
     "manipulation": "Manipulators' damage to the market; Wang & Wellman 2017 and Wah, Wright & Wellman 2017 reproduced.",
 }

@@ -60,9 +60,10 @@ from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.rl.dqn import DQNConfig
 
 from .cli import run_cli
+from .curves import binned_curve, curve_grid, interval
 from .market_run import market_quality, parse_population, run_episode
 from .marl_exploitability import best_response_gains
-from .marl_report import interval, write_report
+from .marl_report import write_report
 from .meta_game import analyse
 from .report import ReportWriter, default_run_dir
 from .validate import (
@@ -77,7 +78,6 @@ logger = logging.getLogger(__name__)
 
 STUDY = "marl"
 ALGOS = ("idqn", "maddpg")
-CURVE_POINTS = 10
 
 
 @dataclass
@@ -169,23 +169,6 @@ def make_learner(algo: str, env: RuleOpponentsEnv, seed: np.random.SeedSequence,
         return IndependentDQN(env, IndependentDQNConfig(dqn=dqn, env_steps_per_update=256), seed=seed)
     return MADDPG(env, MADDPGConfig(batch_size=1024, min_buffer=warm, replay_capacity=200_000,
                                     env_steps_per_update=256), seed=seed)
-
-
-def curve_grid(steps: int, episode_steps: int) -> np.ndarray:
-    """Bin edges ``0 .. steps`` over env steps: ``CURVE_POINTS`` bins, fewer when fewer episodes end (all markets of
-    a batch end together, every ``episode_steps`` env steps)."""
-    return np.linspace(0, steps, min(CURVE_POINTS, max(1, steps // episode_steps)) + 1)
-
-
-def binned_curve(returns: np.ndarray, end_steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Mean return of the episodes that ended in each bin ``(edges[i], edges[i + 1]]`` of env steps (the last bin
-    also takes episodes ending after ``edges[-1]``); NaN for a bin where none ended."""
-    returns, end_steps = np.asarray(returns, float), np.asarray(end_steps)
-    bins = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, end_steps, side="left") - 1, 0, bins - 1)
-    total = np.bincount(index, weights=returns, minlength=bins)
-    count = np.bincount(index, minlength=bins)
-    return np.divide(total, count, out=np.full(bins, np.nan), where=count > 0)
 
 
 def _summary(pnl: np.ndarray, other: np.ndarray, index: np.ndarray, k: int) -> dict[str, float]:

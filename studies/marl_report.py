@@ -2,25 +2,16 @@
 intervals over seeds they show."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from . import marl_plots
+from .curves import curve_bands
 from .market_run import QUALITY_ROWS
 from .report import ReportWriter
 
 MAX_EQUILIBRIA_SHOWN = 12
-
-def interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval over seeds."""
-    x = np.asarray(values, float)
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
-    return mean, mean - half, mean + half
-
 
 def _fmt(ci: tuple[float, float, float]) -> str:
     return f"{ci[0]:.2f} [{ci[1]:.2f}, {ci[2]:.2f}]"
@@ -60,7 +51,7 @@ def write_report(writer: ReportWriter, eff: Any, results: dict[str, Any], names:
                  caption="Win rate: share of episodes with PnL > 0")
     writer.section("Learning curves")
     grid = np.asarray(results["curve_steps"])
-    bands = {algo: _bands(c) for algo, c in results["curves"].items()}
+    bands = {algo: curve_bands(c) for algo, c in results["curves"].items()}
     references = {"random policy (evaluation)": results["overall_pnl"]["random"][0],
                   "rule population average (evaluation)": results["rule_population_pnl"][0]}
     writer.figure(marl_plots.learning_curves(grid, bands, references), "learning_curves",
@@ -80,12 +71,6 @@ def write_report(writer: ReportWriter, eff: Any, results: dict[str, Any], names:
                   for key, label in QUALITY_ROWS],
                  caption=f"{eff.quality_episodes} episodes per condition (seat 1 cycles through the rule traders; "
                          "the same chance draws in every condition); mean per episode ± 95% half-width")
-
-
-def _bands(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, low and high of the 95% interval over seeds (rows) at each grid point; NaN where a seed has none."""
-    cis = np.array([interval(c) if np.isfinite(c).all() else (np.nan,) * 3 for c in curves.T]).reshape(-1, 3)
-    return cis[:, 0], cis[:, 1], cis[:, 2]
 
 
 def _write_game_report(writer: ReportWriter, eff: Any, g: dict[str, Any]) -> None:

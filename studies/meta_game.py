@@ -1,7 +1,7 @@
 """What the studies of empirical games share: solving a meta-game (Nash equilibria, Pareto sets, alpha-rank, the
 best-response graph and a bootstrap of equilibrium supports) from its estimated payoffs.
 
-Used by :mod:`studies.equilibria` and :mod:`studies.marl`.
+Used by :mod:`studies.equilibria`, :mod:`studies.marl` and :mod:`studies.self_play`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def analyse(payoffs: np.ndarray, standard_errors: np.ndarray, names: Sequence[st
             seed: np.random.SeedSequence) -> dict[str, Any]:
     """Equilibria, Pareto sets, welfare, alpha-rank (Omidshafiei et al. 2019), response graph and bootstrap of a
     meta-game with payoffs ``(n, S_1, ..., S_n)``."""
-    equilibria = all_nash(payoffs)
+    try:
+        equilibria = all_nash(payoffs)
+    except ValueError:  # too many supports to enumerate (a large population): one equilibrium below
+        equilibria = []
     if not equilibria:  # all_nash verifies; fall back to one equilibrium of the default method
         equilibria = [nash(payoffs)]
     values = [expected_payoffs(payoffs, eq) for eq in equilibria]
