@@ -20,6 +20,7 @@ from gymnasium import spaces
 
 from marketgames.envs.spaces import market_config, scale_observations
 from marketgames.market.batched import STREAM_FIRST_SEAT, BatchedMarket
+from marketgames.market.payoffs import _TensorSeat
 from marketgames.market.population import sample_rows
 from marketgames.seeding import SeedLike, seed_sequence
 from solvers.marl.envs import MultiAgentVectorEnv, VectorStep, _check_actions
@@ -32,8 +33,10 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
 
     Args:
         game: a ``python_lob_market`` game (or its string).
-        opponents: rule traders (objects with ``probabilities(int_obs) -> (B, A)``); market ``b`` seats
-            ``opponents[b % len(opponents)]`` in seats ``1 .. players-1``.
+        opponents: rule traders (objects with ``probabilities(int_obs) -> (B, A)``) or
+            :class:`~marketgames.market.payoffs.BatchPolicy` strategies (a learner's snapshot policy, playing on its
+            seat's observation tensors); market ``b`` seats ``opponents[b % len(opponents)]`` in seats
+            ``1 .. players-1``.
         num_envs: markets ``B``.
         seed: the markets' chance draws and the opponents' action draws.
 
@@ -51,11 +54,15 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
             raise TypeError(f"game={game!r} is not allowed: expected a python_lob_market game or its string")
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r} is not allowed: expected an int >= 1")
-        if len(opponents) < 1 or not all(callable(getattr(t, "probabilities", None)) for t in opponents):
+        if len(opponents) < 1 or not all(callable(getattr(t, "probabilities", None))
+                                         or callable(getattr(t, "batch_probabilities", None)) for t in opponents):
             raise ValueError(f"opponents={opponents!r} is not allowed: expected at least one trader with "
-                             "probabilities(obs)")
+                             "probabilities(obs) or BatchPolicy with batch_probabilities(observations, legal_mask)")
         self.game, self.config = game, config
-        self.opponents = list(opponents)
+        # a BatchPolicy (e.g. a frozen learner's snapshot) reads its seat's observation tensors, as in the simulator
+        self.opponents = [t if callable(getattr(t, "probabilities", None))
+                          else _TensorSeat(t, game, config.num_actions, f"opponents[{k}]")
+                          for k, t in enumerate(opponents)]
         self.num_envs = int(num_envs)
         self.agents = ["trader_0"]
         self.obs_dims = [game.observation_tensor_size()]
