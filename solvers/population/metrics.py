@@ -135,5 +135,6 @@ def learned_exploitability(game: Any, member: Any, config: Any, *, steps: int, e
         half = float(sps.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
         return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
 
-    return {"response": interval(pnl_br), "member": interval(pnl_self), "gain": interval(pnl_br - pnl_self),
+    return {"response_payoff": interval(pnl_br), "member_payoff": interval(pnl_self),
+            "gain": interval(pnl_br - pnl_self),
             "steps": int(steps), "episodes": int(pnl_br.size)}

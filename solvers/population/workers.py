@@ -13,6 +13,7 @@ import abc
 import contextlib
 import dataclasses
 import multiprocessing as mp
+import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,23 +24,35 @@ import numpy as np
 import pyspiel
 import torch
 
-from solvers.empirical.backends import Backend, ProcessPoolBackend, RayBackend, SerialBackend, _context
+from solvers.empirical.backends import Backend, SerialBackend, Task, _chunks, _context, run_tasks
+from solvers.empirical.simulate import BatchStats, SimulationSpec
 
-__all__ = ["BACKENDS", "ProcessWorkers", "RayWorkers", "SerialWorkers", "TrainResult", "TrainTask", "Workers",
+__all__ = ["BACKENDS", "MapBackend", "ProcessWorkers", "RayWorkers", "SerialWorkers", "TrainResult", "TrainTask", "Workers",
            "make_workers", "train_member", "torch_threads"]
 
 BACKENDS = ("serial", "process", "ray")
 
 
+# imported once by the fork server and inherited by every worker process (only effective before it starts)
+_PRELOAD = ["numpy", "torch", "pyspiel", "numba", "marketgames", "solvers.empirical.backends", "solvers.marl",
+            "solvers.population.workers"]
+
+
 @contextlib.contextmanager
 def torch_threads(n: int = 1) -> Iterator[None]:
-    """Run the body with ``n`` torch threads (restored after): the same sums in every worker."""
-    before = torch.get_num_threads()
+    """Run the body with ``n`` torch threads (restored after): the same sums in every worker. The batched
+    market's numba kernels also run on one thread inside (their results do not depend on it), so a task uses one
+    core whichever backend runs it."""
+    import numba
+
+    before, before_numba = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     try:
         yield
     finally:
         torch.set_num_threads(before)
+        numba.set_num_threads(before_numba)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +191,8 @@ class SerialWorkers(Workers):
 
 class ProcessWorkers(Workers):
     """A local pool of ``workers`` processes (``forkserver``, as :class:`solvers.empirical.ProcessPoolBackend`),
-    started on first use and kept until :meth:`close`; the empirical game uses a pool of the same size."""
+    started on first use and kept until :meth:`close`; training tasks and the empirical game's batches
+    (:class:`MapBackend`) share it, so workers start once."""
 
     name = "process"
 
@@ -191,25 +205,22 @@ class ProcessWorkers(Workers):
             raise ValueError(f"mp_context={self.mp_context!r} is not allowed: expected one of {methods}")
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
-        self._backend: ProcessPoolBackend | None = None
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(self.mp_context))
+            ctx = _context(self.mp_context)
+            if self.mp_context == "forkserver":
+                ctx.set_forkserver_preload(_PRELOAD)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return list(self._pool.map(_call, [fn] * len(items), items))
 
     def simulation_backend(self) -> Backend:
-        if self._backend is None:
-            self._backend = ProcessPoolBackend(self.workers, mp_context=self.mp_context)
-        return self._backend
+        return MapBackend(self)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
 
 
 class _Actor:
@@ -222,7 +233,7 @@ class _Actor:
 class RayWorkers(Workers):
     """``workers`` Ray actors (a local Ray started here when none is running, with the project on the workers'
     ``PYTHONPATH``, as :class:`solvers.empirical.RayBackend` does); task ``k`` goes to actor ``k % workers``. The
-    empirical game is sampled by Ray tasks (:class:`solvers.empirical.RayBackend`)."""
+    empirical game's batches run on the same actors (:class:`MapBackend`)."""
 
     name = "ray"
 
@@ -232,9 +243,13 @@ class RayWorkers(Workers):
         import ray
 
         self._ray = ray
-        self._backend = RayBackend(address, num_cpus=workers if address is None else None)  # starts Ray if needed
+        if not ray.is_initialized():  # as solvers.empirical.RayBackend starts a local Ray
+            root = str(Path(__file__).resolve().parents[2])
+            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+            ray.init(address=address, num_cpus=workers if address is None else None, include_dashboard=False,
+                     log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
         self.workers = workers
-        remote = ray.remote(num_cpus=0)(_Actor)  # actors take no CPU slot: the Ray tasks of the game need them
+        remote = ray.remote(num_cpus=1)(_Actor)
         self._actors = [remote.remote() for _ in range(workers)]
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -243,12 +258,34 @@ class RayWorkers(Workers):
         return list(self._ray.get(refs))
 
     def simulation_backend(self) -> Backend:
-        return self._backend
+        return MapBackend(self)
 
     def close(self) -> None:
         for actor in self._actors:
             self._ray.kill(actor)
         self._actors = []
+
+
+def _run_chunk(args: tuple[SimulationSpec, np.random.SeedSequence, list[Task]]) -> list[BatchStats]:
+    spec, root, tasks = args
+    return run_tasks(spec, root, tasks)
+
+
+class MapBackend(Backend):
+    """The empirical game's batches on a :class:`Workers`' own processes or actors: chunks of tasks through
+    :meth:`Workers.map`, each run by :func:`solvers.empirical.backends.run_tasks` (the batches' keyed seeds: the
+    numbers of every other backend)."""
+
+    def __init__(self, workers: Workers, *, chunks_per_worker: int = 2) -> None:
+        self._runner = workers
+        self.workers = workers.workers
+        self.chunks_per_worker = chunks_per_worker
+
+    def run(self, spec: SimulationSpec, root: np.random.SeedSequence, tasks: Sequence[Task], *,
+            progress: bool = False) -> list[BatchStats]:
+        chunks = _chunks(tasks, self.workers * self.chunks_per_worker)
+        results = self._runner.map(_run_chunk, [(spec, root, [t for _, t in chunk]) for chunk in chunks])
+        return [stats for part in results for stats in part]
 
 
 def make_workers(backend: str | None = None, *, workers: int = 1, address: str | None = None) -> Workers:
