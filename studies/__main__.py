@@ -10,6 +10,7 @@ STUDIES = {
     "theory": "Textbook games: Nash vs Pareto, learning dynamics.",
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
     "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
+    "pbt": "Population-based training of traders ranked by the empirical game: lineage, fitness with CIs.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
 }
 

@@ -57,7 +57,7 @@ from solvers.rl.dqn import DQNConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Hyperparameter", "PBT", "PBTConfig", "SEARCH_SPACE", "explore", "member_config",
+__all__ = ["Hyperparameter", "PBT", "PBTConfig", "SEARCH_SPACE", "default_learner", "explore", "member_config",
            "truncation_selection"]
 
 _KIND = "PBT"
@@ -109,8 +109,8 @@ SEARCH_SPACE: dict[str, Hyperparameter] = {
 }
 
 
-def _default_learner() -> IndependentDQNConfig:
-    # the hyper-parameters of the search space are overwritten per member (member_config)
+def default_learner() -> IndependentDQNConfig:
+    """The members' default learner settings (the search space's values are replaced per member)."""
     dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=256, replay_capacity=16_384, min_buffer=1_024,
                     target_update_every=50, epsilon_start=1.0, epsilon_end=0.05, epsilon_decay_steps=20_000,
                     discount=0.95, optimizer="adam")
@@ -156,7 +156,7 @@ class PBTConfig:
     train_vs_population: bool = True
     eval_episodes: int = 64
     diversity_markets: int = 32
-    learner: IndependentDQNConfig = dataclasses.field(default_factory=_default_learner)
+    learner: IndependentDQNConfig = dataclasses.field(default_factory=default_learner)
     search_space: dict[str, Hyperparameter] = dataclasses.field(default_factory=lambda: dict(SEARCH_SPACE))
     confidence: float = 0.95
 
