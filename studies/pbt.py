@@ -77,13 +77,13 @@ class Config:
 
     population: int = 8
     generations: int = 8
-    steps: int = 20_480
+    steps: int = 10_240
     rounds: int = 20
     num_envs: int = 128
     eval_episodes: int = 64
     fitness: str = "nash"
     opponents: tuple[str, ...] = ("market_maker(half_spread=1)", "trend", "mean_reversion", "noise", "zi")
-    br_steps: int = 40_960
+    br_steps: int = 20_480
     br_episodes: int = 4
     bootstrap: int = 50
     workers: int = 1
