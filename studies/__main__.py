@@ -11,6 +11,7 @@ STUDIES = {
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
     "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
     "self_play": "Self-play against a pool of past snapshots and rule traders: harder to exploit? (PFSP, CIs)",
+    "pbt": "Population-based training of traders ranked by the empirical game: lineage, fitness with CIs.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
     "manipulation": "Manipulators' damage to the market; Wang & Wellman 2017 and Wah, Wright & Wellman 2017 reproduced.",
 }

@@ -1,7 +1,7 @@
 """What the studies of empirical games share: solving a meta-game (Nash equilibria, Pareto sets, alpha-rank, the
 best-response graph and a bootstrap of equilibrium supports) from its estimated payoffs.
 
-Used by :mod:`studies.equilibria`, :mod:`studies.marl` and :mod:`studies.self_play`.
+Used by :mod:`studies.equilibria` and :mod:`studies.marl`.
 """
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, mixture_regret, nash,
-                                 pareto_equilibria, pareto_pure, response_graph, sink_components, support)
+from solvers.equilibrium import (all_nash, alpharank, bootstrap_support, expected_payoffs, lemke_howson_all,
+                                 mixture_regret, nash, normalize, pareto_equilibria, pareto_pure, response_graph,
+                                 sink_components, support)
 
 __all__ = ["analyse", "profile_names"]
 
@@ -23,11 +24,12 @@ def profile_names(profile: Sequence[np.ndarray], names: Sequence[str], tol: floa
 def analyse(payoffs: np.ndarray, standard_errors: np.ndarray, names: Sequence[str], *, bootstrap: int,
             seed: np.random.SeedSequence) -> dict[str, Any]:
     """Equilibria, Pareto sets, welfare, alpha-rank (Omidshafiei et al. 2019), response graph and bootstrap of a
-    meta-game with payoffs ``(n, S_1, ..., S_n)``."""
+    meta-game with payoffs ``(n, S_1, ..., S_n)``. The equilibria are all of them (support enumeration) when the game
+    is small enough to enumerate, else those Lemke-Howson reaches from every label (2 players) or one."""
     try:
         equilibria = all_nash(payoffs)
-    except ValueError:  # too many supports to enumerate (a large population): one equilibrium below
-        equilibria = []
+    except ValueError:  # too many supports to enumerate (e.g. 9+ strategies): what Lemke-Howson reaches
+        equilibria = lemke_howson_all(normalize(payoffs).unit) if np.shape(payoffs)[0] == 2 else []
     if not equilibria:  # all_nash verifies; fall back to one equilibrium of the default method
         equilibria = [nash(payoffs)]
     values = [expected_payoffs(payoffs, eq) for eq in equilibria]
