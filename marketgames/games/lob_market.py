@@ -211,6 +211,13 @@ class LobMarketState(pyspiel.State):
         """The fundamental value (hidden from the players)."""
         return int(self._buf[R.M_FUND])
 
+    @property
+    def background_surplus(self) -> float:
+        """The background (zero-intelligence) traders' total surplus so far: expected private value plus the mark
+        (at the end: the fundamental) minus the price, over their lots traded
+        (:func:`marketgames.market.rules.background_surplus2`)."""
+        return float(R.background_surplus2(self._buf, self._P)) / 2.0
+
     def account(self, player: int) -> tuple[int, int]:
         """``(cash, inventory)`` of ``player``."""
         a = int(self._P[R.P_OFF_PLAYERS]) + R.A_WIDTH * player

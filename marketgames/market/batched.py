@@ -158,6 +158,12 @@ def _returns_kernel(bufs, P, out):
             out[i, p] = R.wealth2(bufs[i], P, p) / 2.0
 
 
+@njit(cache=True)
+def _background_surplus_kernel(bufs, P, out):
+    for i in range(bufs.shape[0]):
+        out[i] = R.background_surplus2(bufs[i], P) / 2.0
+
+
 def market_keys(seed: SeedLike, batch_size: int, *,
                 first_market: int = 0) -> np.ndarray:
     """``(batch_size, 2)`` uint64 keys: market ``first_market + i`` gets child ``i`` of ``SeedSequence(seed)``.
@@ -278,6 +284,12 @@ class BatchedMarket:
         """``(B, players)`` wealth so far (positions at the mark; at the end at the fundamental): the sum of rewards."""
         out = np.empty((self.batch_size, self.num_players), dtype=np.float64)
         _returns_kernel(self._bufs, self._P, out)
+        return out
+
+    def background_surplus(self) -> np.ndarray:
+        """``(B,)`` background traders' total surplus so far (``state.background_surplus`` of the OpenSpiel game)."""
+        out = np.empty(self.batch_size, dtype=np.float64)
+        _background_surplus_kernel(self._bufs, self._P, out)
         return out
 
     def uniforms(self, stream: int) -> np.ndarray:

@@ -42,7 +42,10 @@ P_OFF_PLAYERS = 22
 P_OFF_BOOK = 23
 P_BUF_SIZE = 24
 P_OBS_SIZE = 25
-P_SIZE = 26
+P_BG_SPREAD = 26     # bg_value_spread, bg_shade_min, bg_shade_max: for the background private values
+P_BG_SHADE_MIN = 27
+P_BG_SHADE_MAX = 28
+P_SIZE = 29
 
 # ---------------------------------------------------------------- market header
 M_ROUND = 0
@@ -52,6 +55,7 @@ M_LAST_PRICE = 3
 M_VOLUME = 4         # lots traded so far, all traders
 M_TRADES = 5
 M_PLAYER_VOLUME = 6  # lots traded so far by players
+M_BG_VALUE2 = 7      # twice the private values of the background lots traded: sum of +-2 E[theta] x lots
 M_HEADER = 8
 
 PHASE_FUNDAMENTAL = 0
@@ -111,6 +115,9 @@ def pack_params(config) -> np.ndarray:
     p[P_OFF_BOOK] = p[P_OFF_PLAYERS] + A_WIDTH * config.players
     p[P_BUF_SIZE] = p[P_OFF_BOOK] + BK.book_size(config.price_levels, config.book_capacity)
     p[P_OBS_SIZE] = obs_size(config.book_levels, config.history)
+    p[P_BG_SPREAD] = config.bg_value_spread
+    p[P_BG_SHADE_MIN] = config.bg_shade_min
+    p[P_BG_SHADE_MAX] = config.bg_shade_max
     return p
 
 
@@ -147,16 +154,39 @@ def market_init(buf, P):
     BK.book_init(book, P[P_N_TICKS], P[P_CAPACITY])
     events = np.empty((1, BK.EV_WIDTH), dtype=np.int64)
     for k in range(1, P[P_INIT_DEPTH] + 1):
-        BK.submit(book, BK.BUY, fmean - k, P[P_BG_LOT], BG_OWNER, -1, 0, True, events)
-        BK.submit(book, BK.SELL, fmean + k, P[P_BG_LOT], BG_OWNER, -1, 0, True, events)
+        # initial depth: background orders with private value 0 (their order id is twice that value)
+        BK.submit(book, BK.BUY, fmean - k, P[P_BG_LOT], BG_OWNER, 0, 0, True, events)
+        BK.submit(book, BK.SELL, fmean + k, P[P_BG_LOT], BG_OWNER, 0, 0, True, events)
     m = mark2(buf, P)
     for i in range(P[P_HISTORY] + 1):
         buf[P[P_OFF_MID] + i] = m
 
 
 @njit(cache=True)
-def _settle(buf, P, taker, taker_side, events, n_ev):
-    """Book the fills of one incoming order into the accounts and market counters."""
+def background_value2(P, side, offset):
+    """Twice the expected private value ``E[theta | order]`` of a background order at ``fundamental + offset``.
+
+    A buyer's offset is ``theta - s``, a seller's ``theta + s`` (``theta`` uniform on ``-V..V``, ``s`` on
+    ``smin..smax``, independent): given the offset, ``theta`` is uniform on an interval ``lo..hi``, so twice its
+    mean is the integer ``lo + hi``. Whether the order trades depends on its price only, so crediting
+    ``E[theta | order]`` instead of ``theta`` leaves expected surpluses unchanged (the chance node draws the offset,
+    not ``theta`` and ``s`` apart).
+    """
+    v = P[P_BG_SPREAD]
+    if side == BK.BUY:   # theta = offset + s
+        lo, hi = offset + P[P_BG_SHADE_MIN], offset + P[P_BG_SHADE_MAX]
+    else:                # theta = offset - s
+        lo, hi = offset - P[P_BG_SHADE_MAX], offset - P[P_BG_SHADE_MIN]
+    return (lo if lo > -v else -v) + (hi if hi < v else v)
+
+
+@njit(cache=True)
+def _settle(buf, P, taker, taker_side, events, n_ev, taker_value2):
+    """Book the fills of one incoming order into the accounts and market counters.
+
+    Background orders (owner ``BG_OWNER``) carry twice their expected private value as their order id (the
+    taker's is ``taker_value2``); each background lot traded adds it to ``M_BG_VALUE2``, signed (+ buyer, - seller).
+    """
     acc = P[P_OFF_PLAYERS]
     sign = 1 if taker_side == BK.BUY else -1
     for e in range(n_ev):
@@ -168,6 +198,10 @@ def _settle(buf, P, taker, taker_side, events, n_ev):
         buf[M_VOLUME] += qty
         buf[M_TRADES] += 1
         buf[M_LAST_PRICE] = price
+        if taker == BG_OWNER:
+            buf[M_BG_VALUE2] += sign * taker_value2 * qty
+        if maker == BG_OWNER:
+            buf[M_BG_VALUE2] -= sign * events[e, BK.EV_MAKER_ID] * qty
         if taker >= 0:
             a = acc + A_WIDTH * taker
             buf[a + A_CASH] -= sign * price * qty
@@ -204,8 +238,10 @@ def apply_background(buf, P, outcome, events):
             side = BK.SELL
             offset = P[P_BG_SELL_LO] + outcome - 1 - P[P_BG_N_BUY]
         price = _clip(buf[M_FUND] + offset, 0, P[P_N_TICKS] - 1)
-        _, n_ev, _ = BK.submit(_book(buf, P), side, price, P[P_BG_LOT], BG_OWNER, -1, buf[M_ROUND], True, events)
-        _settle(buf, P, BG_OWNER, side, events, n_ev)
+        value2 = background_value2(P, side, offset)
+        _, n_ev, _ = BK.submit(_book(buf, P), side, price, P[P_BG_LOT], BG_OWNER, value2, buf[M_ROUND], True,
+                               events)
+        _settle(buf, P, BG_OWNER, side, events, n_ev, value2)
     buf[M_PHASE] = PHASE_PLAYERS
 
 
@@ -225,7 +261,7 @@ def _player_order(buf, P, player, side, price, rest, summary, events):
     if rest and summary[0] + summary[2] >= P[P_MAX_ORDERS]:
         return
     _, n_ev, _ = BK.submit(book, side, price, qty, player, -1, buf[M_ROUND], rest, events)
-    _settle(buf, P, player, side, events, n_ev)
+    _settle(buf, P, player, side, events, n_ev, 0)
 
 
 @njit(cache=True)
@@ -284,6 +320,21 @@ def wealth2(buf, P, player):
     a = P[P_OFF_PLAYERS] + A_WIDTH * player
     m2 = 2 * buf[M_FUND] if buf[M_PHASE] == PHASE_TERMINAL else mark2(buf, P)
     return 2 * buf[a + A_CASH] + buf[a + A_INVENTORY] * m2
+
+
+@njit(cache=True)
+def background_surplus2(buf, P):
+    """Twice the background traders' total surplus: private value plus the mark (at the end: the fundamental)
+    minus the price, summed over every background lot traded (buyers; sellers the mirror image).
+
+    Cash and lots only change hands, so the background's cash and inventory are minus the players' totals and
+    the surplus is ``M_BG_VALUE2 / 2`` minus the players' total wealth; ``M_BG_VALUE2 / 2`` is the total surplus
+    of everyone (players' trades among themselves are transfers).
+    """
+    total = buf[M_BG_VALUE2]
+    for p in range(P[P_PLAYERS]):
+        total -= wealth2(buf, P, p)
+    return total
 
 
 @njit(cache=True)
