@@ -11,6 +11,7 @@ STUDIES = {
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
     "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
+    "robustness": "Strategies vs held-out opponents, manipulators and learned adversaries; a robust trader.",
 }
 
 

@@ -41,7 +41,7 @@ from solvers.marl.opponents import RuleOpponentsEnv
 from solvers.rl.checks import is_int, refuse_invalid
 from solvers.rl.dqn import DQNConfig
 from solvers.robustness.evaluate import (Estimate, RobustnessRecord, SeatPolicy, _check_episodes, _check_method,
-                                         _check_seat, _check_strategy, _game, default_simulator, game_tree,
+                                         _check_seat, _check_strategy, _game, child_seed, default_simulator, game_tree,
                                          joint_table)
 
 __all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "SpitefulOpponentsEnv", "adversary_records",
@@ -117,7 +117,10 @@ def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: 
                            seed: SeedLike = 0) -> ObservationGreedyPolicy:
     """An independent DQN trained in seat 0 of ``config.num_envs`` batched markets against ``target`` in seat 1
     (a 2-player ``python_lob_market``), on its own PnL (``"selfish"``) or on minus the target's PnL
-    (``"spiteful"``). Returns its greedy policy (a snapshot; seat-agnostic: it reads its own observation)."""
+    (``"spiteful"``). Returns its greedy policy (a snapshot; seat-agnostic: it reads its own observation).
+
+    ``target`` may be a list of strategies: market ``b`` seats ``target[b % len(target)]`` (a mixture drawn per
+    episode; repeat a member to weight it)."""
     game = _game(game)
     if market_config(game) is None or game.num_players() != 2:
         raise ValueError(f"game={game} is not allowed: a market adversary needs a 2-player python_lob_market")
@@ -128,7 +131,8 @@ def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: 
         raise TypeError(f"config={config!r} is not allowed: expected a MarketAdversaryConfig")
     env_seed, learner_seed = seed_sequence(seed).spawn(2)
     env_cls = SpitefulOpponentsEnv if objective == "spiteful" else RuleOpponentsEnv
-    env = env_cls(game, [as_trader(target, game)], config.num_envs, seed=env_seed)
+    targets = list(target) if isinstance(target, (list, tuple)) else [target]
+    env = env_cls(game, [as_trader(t, game) for t in targets], config.num_envs, seed=env_seed)
     learner = IndependentDQN(env, market_dqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
                              seed=learner_seed)
     learner.train(config.steps)
@@ -174,7 +178,7 @@ def best_response_adversary(game: pyspiel.Game | str, strategy: Any, *, seat: in
         gain = float(_objective(after, objective, seat, adversary) - _objective(before, objective, seat, adversary))
         return RobustnessRecord(name, label, "adversary", "exact", Estimate.exact(after[seat]), objective,
                                 Estimate.exact(gain))
-    train_seed, eval_seed, ref_seed = seed_sequence(seed).spawn(3)
+    train_seed, eval_seed, ref_seed = (child_seed(seed, k) for k in range(3))
     if market_config(game) is not None:
         if n != 2:
             raise ValueError(f"game={game} is not allowed: learned market adversaries need 2 players")
@@ -207,6 +211,6 @@ def adversary_records(game: pyspiel.Game | str, strategy: Any, *, objectives: Se
     if not objectives or any(o not in OBJECTIVES for o in objectives):
         raise ValueError(f"objectives={objectives!r} is not allowed: expected a non-empty list from "
                          f"{list(OBJECTIVES)}")
-    return [best_response_adversary(game, strategy, objective=o, seed=child, **kwargs)
-            for o, child in zip(objectives, seed_sequence(seed).spawn(len(objectives)))]
+    return [best_response_adversary(game, strategy, objective=o, seed=child_seed(seed, k), **kwargs)
+            for k, o in enumerate(objectives)]
 

@@ -26,6 +26,7 @@ import pyspiel
 from open_spiel.python import policy as os_policy
 from scipy import stats
 
+from marketgames.envs.spaces import market_config
 from marketgames.market.payoffs import BatchedMarketSimulator
 from marketgames.seeding import SeedLike, seed_sequence
 from solvers.empirical.simulate import OpenSpielSimulator
@@ -34,7 +35,8 @@ from solvers.exploitability.tree import DEFAULT_MAX_NODES, GameNotSupportedError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "METHODS", "Estimate", "RobustnessRecord", "RobustnessSummary", "SeatPolicy", "evaluate_against",
+__all__ = ["KINDS", "METHODS", "Estimate", "RobustnessRecord", "RobustnessSummary", "SeatPolicy", "child_seed",
+           "evaluate_against",
            "game_tree", "joint_table", "mixture_estimate", "payoff_estimate", "summarize"]
 
 Z95 = 1.959963984540054
@@ -150,6 +152,13 @@ class SeatPolicy(os_policy.Policy):
         return self.seats[player].action_probabilities(state, player)
 
 
+def child_seed(seed: SeedLike, k: int) -> np.random.SeedSequence:
+    """Child ``k`` of ``seed``, the same however often it is asked for (``SeedSequence.spawn`` advances its
+    parent, so asking twice gives two different children)."""
+    root = seed_sequence(seed)
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(k)), pool_size=root.pool_size)
+
+
 def _game(game: pyspiel.Game | str) -> pyspiel.Game:
     return pyspiel.load_game(game) if isinstance(game, str) else game
 
@@ -180,14 +189,14 @@ def _check_episodes(episodes: Any) -> None:
 def game_tree(game: pyspiel.Game, method: str, max_nodes: int) -> GameTree | None:
     """The compiled tree for ``"exact"`` (refused with the tree builder's error if it cannot be built), ``None``
     for ``"sampled"``, and for ``"auto"`` the tree when it can be built within ``max_nodes``, else ``None``."""
-    if method == "sampled":
-        return None
+    if method == "sampled" or (method == "auto" and market_config(game) is not None):
+        return None  # a market's tree is astronomically large: do not even estimate it
     if method == "exact":
         return build_tree(game, max_nodes=max_nodes)
     try:
         return build_tree(game, max_nodes=max_nodes)
     except GameNotSupportedError as exc:
-        logger.info("no exact tree for %s (%s): sampling", game, exc)
+        logger.debug("no exact tree for %s (%s): sampling", game, exc)
         return None
 
 
@@ -265,9 +274,10 @@ def evaluate_against(game: pyspiel.Game | str, strategy: Any, opponents: Mapping
     tree = game_tree(game, method, max_nodes)
     kind_method = "exact" if tree is not None else "sampled"
     estimates: dict[str, Estimate] = {}
-    for (key, opponent), child in zip(opponents.items(), seed_sequence(seed).spawn(len(opponents))):
+    root = seed_sequence(seed)
+    for k, (key, opponent) in enumerate(opponents.items()):
         estimates[key] = payoff_estimate(game, _seats(game, strategy, opponent, seat), seat, tree=tree,
-                                         episodes=episodes, simulator=simulator, seed=child)
+                                         episodes=episodes, simulator=simulator, seed=child_seed(root, k))
     records = [RobustnessRecord(name, key, "held_out", kind_method, est) for key, est in estimates.items()]
     records += [RobustnessRecord(name, key, "mixture", kind_method, mixture_estimate(estimates, weights, key))
                 for key, weights in mixtures.items()]
