@@ -18,7 +18,9 @@ and a spiteful one (rewarded with minus the strategy's PnL; :mod:`solvers.robust
 adversaries train against its members in proportion to its weights.
 
 Every cell: mean PnL of the strategy over ``eval_episodes`` markets (the same markets for every strategy of a seed:
-paired), then a 95% Student-t interval over ``seeds`` seeds. Worst case: per seed, the minimum over opponents; average:
+paired), then a 95% Student-t interval over ``seeds`` seeds. The strategy plays seat 0 against the rule opponents and
+seat 1 against its learned adversaries (they train in seat 0 of :class:`solvers.marl.opponents.RuleOpponentsEnv` and
+are evaluated where they trained). Worst case: per seed, the minimum over opponents; average:
 per seed, the mean over opponents; both then over the seeds. Exploitability by adversary: the adversary's gain in its
 objective over the strategy's self-play profile. Market-quality damage of each manipulator:
 :func:`solvers.robustness.damage.market_damage` (paired with and without it, against the first held-out type).
@@ -59,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 STUDY = "robustness"
 OBJECTIVES = ("selfish", "spiteful")
-DAMAGE_ROWS = (("efficiency_abs_error", "|mid - fundamental|"), ("price_bias", "mid - fundamental"),
+DAMAGE_ROWS = (("efficiency_abs_error", "abs(mid - fundamental)"), ("price_bias", "mid - fundamental"),
                ("spread", "spread"), ("top_depth", "depth at the touch"), ("volatility", "volatility"),
                ("others_surplus", "others' surplus"), ("total_surplus", "total surplus"))
 
@@ -157,11 +159,8 @@ class Config:
 
 # ---------------------------------------------------------------------------------------------------- strategies
 def _traders(game: pyspiel.Game, specs: Sequence[str]) -> dict[str, Any]:
-    """Rule traders by label: the short name, or the full spec when two share a name."""
-    traders = [make_trader(spec, game) for spec in specs]
-    short = [t.name for t in traders]
-    labels = short if len(set(short)) == len(short) else [t.spec for t in traders]
-    return dict(zip(labels, traders))
+    """Rule traders labelled by their specs as given."""
+    return {spec: make_trader(spec, game) for spec in specs}
 
 
 def manipulator_specs(eff: Config) -> list[str]:
@@ -238,9 +237,8 @@ def _seed_run(eff: Config, game: pyspiel.Game, child: np.random.SeedSequence) ->
     opponents = _traders(game, eff.held_out)
     kinds = {name: "held-out" for name in opponents}
     for name, trader in _traders(game, manipulator_specs(eff)).items():
-        label = name if name not in opponents else trader.spec
-        opponents[label] = trader
-        kinds[label] = "manipulator"
+        opponents[name] = trader
+        kinds[name] = "manipulator"
     sim = BatchedMarketSimulator()
     adv_config = MarketAdversaryConfig(steps=eff.adversary_steps, num_envs=eff.num_envs)
     payoff: dict[str, dict[str, float]] = {}
@@ -252,7 +250,7 @@ def _seed_run(eff: Config, game: pyspiel.Game, child: np.random.SeedSequence) ->
         payoff[name] = {r.opponent: r.payoff.mean for r in records}
         gain[name] = {}
         for j, o in enumerate(OBJECTIVES):
-            rec = best_response_adversary(game, strategy, objective=o, market=adv_config,
+            rec = best_response_adversary(game, strategy, seat=1, objective=o, market=adv_config,
                                           episodes=eff.eval_episodes, simulator=sim,
                                           seed=child_seed(child_seed(adversary_seed, k), j), name=name)
             payoff[name][f"{o} adversary"] = rec.payoff.mean
@@ -274,7 +272,7 @@ def _seed_run(eff: Config, game: pyspiel.Game, child: np.random.SeedSequence) ->
             train_s, eval_s = child_seed(child_seed(adversary_seed, len(strategies)), j).spawn(2)
             adversary = train_market_adversary(game, _slots(w, [members[m] for m in keep]), objective=o,
                                                config=adv_config, seed=train_s)
-            per = [payoff_estimate(game, [members[m], adversary], 0, episodes=eff.eval_episodes, simulator=sim,
+            per = [payoff_estimate(game, [adversary, members[m]], 1, episodes=eff.eval_episodes, simulator=sim,
                                    seed=c) for m, c in zip(keep, eval_s.spawn(len(keep)))]
             payoff[name][f"{o} adversary"] = Estimate.combine(per, w).mean
             gain[name][o] = float("nan")  # measured for single strategies only

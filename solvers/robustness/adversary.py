@@ -17,7 +17,8 @@ Methods: ``"exact"`` on the compiled tree (:func:`solvers.exploitability.exact.b
 ``"learned"``: in ``python_lob_market`` an independent DQN trained on the batched engine against the strategy
 (:func:`train_market_adversary`), elsewhere :func:`solvers.exploitability.approximate.learn_best_response` (Timbers
 et al. 2020), evaluated by simulation with 95% intervals. A learned adversary is no stronger than the true best
-response: its gain is a lower bound. ``"auto"`` takes the tree when it can be built within ``max_nodes``.
+response: its gain is a lower bound. ``"auto"`` takes the tree when it can be built within ``max_nodes``. A learned
+market adversary is evaluated where it trained: in seat 0 against the strategy in seat 1 (so ``seat=1``).
 """
 from __future__ import annotations
 
@@ -182,6 +183,9 @@ def best_response_adversary(game: pyspiel.Game | str, strategy: Any, *, seat: in
     if market_config(game) is not None:
         if n != 2:
             raise ValueError(f"game={game} is not allowed: learned market adversaries need 2 players")
+        if seat != 1:
+            raise ValueError(f"seat={seat!r} is not allowed for a learned market adversary: it trains in seat 0 "
+                             "against the strategy in seat 1 (RuleOpponentsEnv's layout) and plays there: pass seat=1")
         policy = train_market_adversary(game, strategy, objective=objective, config=market, seed=train_seed)
         adv_seats = [strategy if p == seat else policy for p in range(n)]
         returns = _simulate(game, adv_seats, episodes, simulator, eval_seed)

@@ -160,8 +160,10 @@ def test_learned_market_adversaries_train_on_their_objective():
         total += -env.last_rewards[:, 1]
     assert np.allclose(out.episode_returns[:, 0], total)
     policy = train_market_adversary(game, zi, objective="spiteful", config=MarketAdversaryConfig(steps=400, num_envs=8))
-    record = best_response_adversary(game, zi, objective="spiteful", market=MarketAdversaryConfig(steps=400, num_envs=8),
-                                     episodes=50)
+    record = best_response_adversary(game, zi, seat=1, objective="spiteful",
+                                     market=MarketAdversaryConfig(steps=400, num_envs=8), episodes=50)
+    with pytest.raises(ValueError, match="seat=1"):
+        best_response_adversary(game, zi, seat=0, market=MarketAdversaryConfig(steps=400, num_envs=8))
     assert record.method == "learned" and np.isfinite(record.payoff.mean) and record.gain is not None
     assert policy.batch_probabilities(np.zeros((3, game.observation_tensor_size()), np.float32),
                                       np.ones((3, game.num_distinct_actions()), bool)).sum(axis=1).tolist() == [1] * 3

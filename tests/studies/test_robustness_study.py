@@ -16,7 +16,7 @@ def test_robustness_study_quick_writes_the_tables(tmp_path):
     results = robustness.main(robustness.Config(quick=True, out=str(tmp_path / "r"), seed=2))
     strategies = results["strategies"]
     assert {"independent learner", "robust trader", "self-play", "PSRO meta-strategy"} <= set(strategies)
-    assert {"selfish adversary", "spiteful adversary", "zi", "spoofer"} <= set(results["opponents"])
+    assert {"selfish adversary", "spiteful adversary", "zi", "spoofer(period=4)"} <= set(results["opponents"])
     for name in strategies:
         s = results["summary"][name]
         worst, average = s["worst"], s["average"]
