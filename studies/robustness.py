@@ -299,14 +299,22 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
              for st in strategies}
     worst_seeds = {st: np.array([min(r["payoff"][st].values()) for r in runs]) for st in strategies}
     mean_seeds = {st: np.array([np.mean(list(r["payoff"][st].values())) for r in runs]) for st in strategies}
+    adversarial = [op for op in opponents if kinds[op] == "adversary"]
+    worst_adv = {st: np.array([min(r["payoff"][st][op] for op in adversarial) for r in runs]) for st in strategies}
+    worst_rule = {st: np.array([min(v for op, v in r["payoff"][st].items() if op not in adversarial) for r in runs])
+                  for st in strategies}
     summary = {st: {"worst": Estimate.over_seeds(worst_seeds[st]), "average": Estimate.over_seeds(mean_seeds[st]),
-                    "worst_opponent": min(table[st], key=lambda op: table[st][op].mean)} for st in strategies}
+                    "worst_opponent": min(table[st], key=lambda op: table[st][op].mean),
+                    "worst_adversarial": Estimate.over_seeds(worst_adv[st]),
+                    "worst_rule": Estimate.over_seeds(worst_rule[st])} for st in strategies}
     gains = {st: {o: Estimate.over_seeds([r["gain"][st][o] for r in runs]) if np.isfinite(runs[0]["gain"][st][o])
                   else None for o in OBJECTIVES} for st in strategies}
     comparison: dict[str, Any] = {"worst_difference": Estimate.over_seeds(worst_seeds["robust trader"]
                                                           - worst_seeds["independent learner"]),
                   "average_difference": Estimate.over_seeds(mean_seeds["robust trader"]
                                                             - mean_seeds["independent learner"])}
+    comparison["adversarial_worst_difference"] = Estimate.over_seeds(worst_adv["robust trader"]
+                                                                     - worst_adv["independent learner"])
     comparison["robust_better_worst_case"] = bool(comparison["worst_difference"].low > 0)
     damage = _damage(eff, game, root.spawn(eff.seeds + 1)[-1])
     elapsed = time.perf_counter() - start
@@ -314,8 +322,8 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
         "study": STUDY, "config": dataclasses.asdict(eff), "game_string": str(game), "strategies": strategies,
         "opponents": opponents, "opponent_kinds": kinds,
         "table": {st: {op: dataclasses.asdict(e) for op, e in row.items()} for st, row in table.items()},
-        "summary": {st: {"worst": dataclasses.asdict(v["worst"]), "average": dataclasses.asdict(v["average"]),
-                         "worst_opponent": v["worst_opponent"]} for st, v in summary.items()},
+        "summary": {st: {k: dataclasses.asdict(e) if isinstance(e, Estimate) else e for k, e in v.items()}
+                    for st, v in summary.items()},
         "exploitability": {st: {o: None if e is None else dataclasses.asdict(e) for o, e in row.items()}
                            for st, row in gains.items()},
         "robust_vs_independent": {k: dataclasses.asdict(v) if isinstance(v, Estimate) else v
@@ -358,15 +366,17 @@ def _write_report(writer: ReportWriter, eff: Config, results: dict[str, Any], ta
     writer.text(f"Worst case over held-out, manipulating and adversarial opponents: robust trader "
                 f"{summary['robust trader']['worst']} vs independent learner "
                 f"{summary['independent learner']['worst']}; paired difference {d['worst_difference']}: **{verdict}**. "
+                f"Worst case over the learned adversaries alone: difference {d['adversarial_worst_difference']}. "
                 f"Average: difference {d['average_difference']} (the cost, if negative). The robust trader trained "
                 f"for the same {eff.steps:,} env steps, against the population, the manipulators "
                 f"{', '.join(eff.train_manipulators)} and {eff.generations - 1} learned adversaries "
                 f"({', '.join(results['robust_adversary_objectives'])}; {results['robust_adversary_env_steps']:,} "
                 "extra env steps of adversary training).")
     writer.section("Worst case and average per strategy")
-    writer.table(["strategy", "worst case [95% CI]", "worst opponent", "average [95% CI]"],
-                 [[st, str(summary[st]["worst"]), summary[st]["worst_opponent"], str(summary[st]["average"])]
-                  for st in strategies],
+    writer.table(["strategy", "worst case [95% CI]", "worst opponent", "worst held-out / manipulator",
+                  "worst learned adversary", "average [95% CI]"],
+                 [[st, str(summary[st]["worst"]), summary[st]["worst_opponent"], str(summary[st]["worst_rule"]),
+                   str(summary[st]["worst_adversarial"]), str(summary[st]["average"])] for st in strategies],
                  caption="Per seed the minimum (worst case) and mean (average) over the opponents, then over seeds")
     writer.section("Mean PnL against each opponent")
     writer.table(["strategy \\ opponent"] + [f"{op} ({kinds[op]})" for op in opponents],
