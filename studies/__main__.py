@@ -14,6 +14,7 @@ STUDIES = {
     "pbt": "Population-based training of traders ranked by the empirical game: lineage, fitness with CIs.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
     "manipulation": "Manipulators' damage to the market; Wang & Wellman 2017 and Wah, Wright & Wellman 2017 reproduced.",
+    "robustness": "Strategies vs held-out opponents, manipulators and learned adversaries; a robust trader.",
 }
 
 

@@ -1,0 +1,220 @@
+"""Best-response adversaries against a fixed strategy: how much can an opponent trained against it gain?
+
+An adversary replaces one seat (``adversary_seat``) and best-responds to the strategy (in ``seat``) with the other
+seats playing ``background`` (default: the strategy itself). Two objectives (:data:`OBJECTIVES`):
+
+* ``"selfish"``: the adversary maximises its own payoff (the usual best response; its gain is the strategy's
+  exploitability by that seat, a term of NashConv);
+* ``"spiteful"``: the adversary maximises the target's *loss*, i.e. it is rewarded with minus the target's reward,
+  whatever that costs itself. In a two-player zero-sum game ``-u_target = u_adversary``, so the two coincide; in a
+  general-sum game (or with more than two players) a spiteful adversary can hurt the target more than a selfish one.
+
+The gain is measured against the background profile (the strategy in ``seat``, ``background`` everywhere else):
+the adversary's objective under its best response minus the same objective when the adversary's seat plays the
+background. For a spiteful adversary that is the target's loss.
+
+Methods: ``"exact"`` on the compiled tree (:func:`solvers.exploitability.exact.best_response` with ``objective=``);
+``"learned"``: in ``python_lob_market`` an independent DQN trained on the batched engine against the strategy
+(:func:`train_market_adversary`), elsewhere :func:`solvers.exploitability.approximate.learn_best_response` (Timbers
+et al. 2020), evaluated by simulation with 95% intervals. A learned adversary is no stronger than the true best
+response: its gain is a lower bound. ``"auto"`` takes the tree when it can be built within ``max_nodes``. A learned
+market adversary is evaluated where it trained: in seat 0 against the strategy in seat 1 (so ``seat=1``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyspiel
+
+from marketgames.envs.spaces import market_config
+from marketgames.market.payoffs import _TensorSeat
+from marketgames.seeding import SeedLike, seed_sequence
+from solvers.exploitability.approximate import BestResponseConfig, learn_best_response, play_response
+from solvers.exploitability.exact import OBJECTIVES, best_response, policy_values
+from solvers.exploitability.tree import DEFAULT_MAX_NODES
+from solvers.marl.base import ObservationGreedyPolicy
+from solvers.marl.envs import VectorStep
+from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
+from solvers.marl.opponents import RuleOpponentsEnv
+from solvers.rl.checks import is_int, refuse_invalid
+from solvers.rl.dqn import DQNConfig
+from solvers.robustness.evaluate import (Estimate, RobustnessRecord, SeatPolicy, _check_episodes, _check_method,
+                                         _check_seat, _check_strategy, _game, child_seed, default_simulator, game_tree,
+                                         joint_table)
+
+__all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "SpitefulOpponentsEnv", "adversary_records",
+           "as_trader", "best_response_adversary", "market_dqn_config", "train_market_adversary"]
+
+ADVERSARY_METHODS = ("auto", "exact", "learned")
+
+
+def market_dqn_config(steps: int, *, env_steps_per_update: int = 128) -> IndependentDQNConfig:
+    """IDQN settings for ``steps`` env steps on the batched market (the marl study's, with epsilon decaying over
+    the first half of the budget and learning from ``min(2048, steps // 4)`` transitions)."""
+    dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=512, replay_capacity=200_000,
+                    min_buffer=max(1, min(2_048, steps // 4)), target_update_every=50, epsilon_start=1.0,
+                    epsilon_end=0.05, epsilon_decay_steps=max(1, steps // 2), discount=0.95, optimizer="adam")
+    return IndependentDQNConfig(dqn=dqn, env_steps_per_update=env_steps_per_update)
+
+
+@dataclasses.dataclass
+class MarketAdversaryConfig:
+    """Budget of a learned adversary in the market (:func:`train_market_adversary`).
+
+    Attributes:
+        steps: env steps of training (one market playing one round is one step).
+        num_envs: markets trained at once.
+        env_steps_per_update: env steps per gradient update.
+    """
+
+    steps: int = 20_000
+    num_envs: int = 250
+    env_steps_per_update: int = 128
+
+    def __post_init__(self) -> None:
+        refuse_invalid(self, {
+            "steps": (is_int(self.steps, 1), "an int >= 1"),
+            "num_envs": (is_int(self.num_envs, 1), "an int >= 1"),
+            "env_steps_per_update": (is_int(self.env_steps_per_update, 1), "an int >= 1"),
+        })
+
+
+def as_trader(strategy: Any, game: pyspiel.Game) -> Any:
+    """``strategy`` as a seat of the batched market (``probabilities(int_obs)``): rule traders as they are,
+    :class:`marketgames.market.payoffs.BatchPolicy` strategies (trained agents) scaled to their observation
+    tensors."""
+    if callable(getattr(strategy, "probabilities", None)):
+        return strategy
+    if callable(getattr(strategy, "batch_probabilities", None)):
+        return _TensorSeat(strategy, game, game.num_distinct_actions(), repr(strategy))
+    raise TypeError(f"strategy={strategy!r} is not allowed in the batched market: expected a rule trader "
+                    "(probabilities(obs)) or a BatchPolicy (batch_probabilities(observations, legal_mask))")
+
+
+class SpitefulOpponentsEnv(RuleOpponentsEnv):
+    """:class:`~solvers.marl.opponents.RuleOpponentsEnv` whose learner (seat 0) is rewarded with minus seat 1's
+    rewards: training on it learns a spiteful adversary of the trader in seat 1."""
+
+    def reset(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        self._spite = np.zeros(self.num_envs)
+        return super().reset()
+
+    def step(self, actions: Sequence[np.ndarray]) -> VectorStep:
+        out = super().step(actions)
+        reward = -self.last_rewards[:, 1]
+        self._spite += reward
+        returns = np.full((self.num_envs, 1), np.nan)
+        done = out.terminated | out.truncated
+        returns[done, 0] = self._spite[done]
+        self._spite[done] = 0.0
+        return dataclasses.replace(out, rewards=reward[:, None].astype(np.float32), episode_returns=returns)
+
+
+def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: str = "selfish",
+                           config: MarketAdversaryConfig | None = None,
+                           seed: SeedLike = 0) -> ObservationGreedyPolicy:
+    """An independent DQN trained in seat 0 of ``config.num_envs`` batched markets against ``target`` in seat 1
+    (a 2-player ``python_lob_market``), on its own PnL (``"selfish"``) or on minus the target's PnL
+    (``"spiteful"``). Returns its greedy policy (a snapshot; seat-agnostic: it reads its own observation).
+
+    ``target`` may be a list of strategies: market ``b`` seats ``target[b % len(target)]`` (a mixture drawn per
+    episode; repeat a member to weight it)."""
+    game = _game(game)
+    if market_config(game) is None or game.num_players() != 2:
+        raise ValueError(f"game={game} is not allowed: a market adversary needs a 2-player python_lob_market")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective={objective!r} is not allowed: expected one of {list(OBJECTIVES)}")
+    config = MarketAdversaryConfig() if config is None else config
+    if not isinstance(config, MarketAdversaryConfig):
+        raise TypeError(f"config={config!r} is not allowed: expected a MarketAdversaryConfig")
+    env_seed, learner_seed = seed_sequence(seed).spawn(2)
+    env_cls = SpitefulOpponentsEnv if objective == "spiteful" else RuleOpponentsEnv
+    targets = list(target) if isinstance(target, (list, tuple)) else [target]
+    env = env_cls(game, [as_trader(t, game) for t in targets], config.num_envs, seed=env_seed)
+    learner = IndependentDQN(env, market_dqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
+                             seed=learner_seed)
+    learner.train(config.steps)
+    policy = learner.policy(game, 0)
+    assert isinstance(policy, ObservationGreedyPolicy)  # what MultiAgentLearner.policy builds
+    return policy
+
+
+def _objective(values: np.ndarray, objective: str, seat: int, adversary: int) -> np.ndarray:
+    """Per-episode (or exact) values of the adversary's objective from returns ``(..., n)``."""
+    return values[..., adversary] if objective == "selfish" else -values[..., seat]
+
+
+def best_response_adversary(game: pyspiel.Game | str, strategy: Any, *, seat: int = 0,
+                            adversary_seat: int | None = None, objective: str = "selfish", background: Any = None,
+                            name: str = "strategy", method: str = "auto", episodes: int = 1_000,
+                            br_config: BestResponseConfig | None = None,
+                            market: MarketAdversaryConfig | None = None, simulator: Any = None,
+                            max_nodes: int = DEFAULT_MAX_NODES, seed: SeedLike = 0) -> RobustnessRecord:
+    """The strategy's payoff against a best-response adversary with ``objective``, and the adversary's gain
+    (module doc). ``adversary_seat`` defaults to the seat after ``seat``."""
+    game = _game(game)
+    _check_strategy("strategy", strategy)
+    seat = _check_seat(game, seat)
+    n = game.num_players()
+    adversary = (seat + 1) % n if adversary_seat is None else _check_seat(game, adversary_seat, "adversary_seat")
+    if adversary == seat:
+        raise ValueError(f"adversary_seat={adversary_seat!r} is not allowed: expected a seat other than seat={seat}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective={objective!r} is not allowed: expected one of {list(OBJECTIVES)}")
+    background = strategy if background is None else background
+    _check_strategy("background", background)
+    _check_method(method, ADVERSARY_METHODS)
+    _check_episodes(episodes)
+    label = f"{objective} BR"
+    seats = [strategy if p == seat else background for p in range(n)]
+    tree = game_tree(game, "sampled" if method == "learned" else method, max_nodes)
+    if tree is not None:
+        base = joint_table(tree, seats)
+        before = policy_values(tree, base)
+        br = best_response(tree, base, adversary, objective=objective, target=seat)
+        after = policy_values(tree, br.table(tree, base))
+        gain = float(_objective(after, objective, seat, adversary) - _objective(before, objective, seat, adversary))
+        return RobustnessRecord(name, label, "adversary", "exact", Estimate.exact(after[seat]), objective,
+                                Estimate.exact(gain))
+    train_seed, eval_seed, ref_seed = (child_seed(seed, k) for k in range(3))
+    if market_config(game) is not None:
+        if n != 2:
+            raise ValueError(f"game={game} is not allowed: learned market adversaries need 2 players")
+        if seat != 1:
+            raise ValueError(f"seat={seat!r} is not allowed for a learned market adversary: it trains in seat 0 "
+                             "against the strategy in seat 1 (RuleOpponentsEnv's layout) and plays there: pass seat=1")
+        policy = train_market_adversary(game, strategy, objective=objective, config=market, seed=train_seed)
+        adv_seats = [strategy if p == seat else policy for p in range(n)]
+        returns = _simulate(game, adv_seats, episodes, simulator, eval_seed)
+        reference = _simulate(game, seats, episodes, simulator, ref_seed)
+    else:
+        joint = SeatPolicy(game, seats)
+        learner = learn_best_response(game, joint, adversary, br_config, seed=train_seed, objective=objective,
+                                      target=seat)
+        num_envs = (br_config or BestResponseConfig()).num_envs
+        returns = play_response(game, joint, learner, adversary, episodes, num_envs=num_envs, seed=eval_seed)
+        reference = play_response(game, joint, None, adversary, episodes, num_envs=num_envs, seed=ref_seed)
+    gain_est = Estimate.from_samples(_objective(returns, objective, seat, adversary)).difference(
+        Estimate.from_samples(_objective(reference, objective, seat, adversary)))
+    return RobustnessRecord(name, label, "adversary", "learned", Estimate.from_samples(returns[:, seat]), objective,
+                            gain_est)
+
+
+def _simulate(game: pyspiel.Game, seats: list[Any], episodes: int, simulator: Any, seed: Any) -> np.ndarray:
+    sim = default_simulator(game, seats) if simulator is None else simulator
+    return np.asarray(sim.returns(game, seats, int(episodes), np.random.default_rng(seed)))
+
+
+def adversary_records(game: pyspiel.Game | str, strategy: Any, *, objectives: Sequence[str] = OBJECTIVES,
+                      seed: SeedLike = 0, **kwargs: Any) -> list[RobustnessRecord]:
+    """One :func:`best_response_adversary` record per objective (child ``k`` of ``seed`` for objective ``k``)."""
+    objectives = list(objectives)
+    if not objectives or any(o not in OBJECTIVES for o in objectives):
+        raise ValueError(f"objectives={objectives!r} is not allowed: expected a non-empty list from "
+                         f"{list(OBJECTIVES)}")
+    return [best_response_adversary(game, strategy, objective=o, seed=child_seed(seed, k), **kwargs)
+            for k, o in enumerate(objectives)]
+
