@@ -31,7 +31,7 @@ from solvers.robustness.adversary import (OBJECTIVES, MarketAdversaryConfig, as_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PoolOpponentsEnv", "RobustTraderConfig", "RobustTraining", "train_independent_trader",
+__all__ = ["RobustTraderConfig", "RobustTraining", "train_independent_trader",
            "train_robust_trader"]
 
 
@@ -89,19 +89,6 @@ class RobustTraining:
     adversary_env_steps: int
 
 
-class PoolOpponentsEnv(RuleOpponentsEnv):
-    """:class:`~solvers.marl.opponents.RuleOpponentsEnv` whose opponent pool can grow between training phases."""
-
-    def set_opponents(self, opponents: Sequence[Any]) -> None:
-        """Seat ``opponents[b % K]`` in market ``b`` from the next step on."""
-        if len(opponents) < 1 or not all(callable(getattr(t, "probabilities", None)) for t in opponents):
-            raise ValueError(f"opponents={opponents!r} is not allowed: expected at least one trader with "
-                             "probabilities(obs)")
-        self.opponents = list(opponents)
-        self.opponent_index = np.arange(self.num_envs) % len(self.opponents)
-        self._rows = [np.flatnonzero(self.opponent_index == k) for k in range(len(self.opponents))]
-
-
 def _check(game: pyspiel.Game | str, population: Sequence[Any]) -> pyspiel.Game:
     game = pyspiel.load_game(game) if isinstance(game, str) else game
     if game.num_players() != 2:
@@ -134,7 +121,7 @@ def train_robust_trader(game: pyspiel.Game | str, population: Sequence[Any],
         raise TypeError(f"config={config!r} is not allowed: expected a RobustTraderConfig")
     env_seed, learner_seed, adversary_seed = seed_sequence(seed).spawn(3)
     pool = [as_trader(t, game) for t in population]
-    env = PoolOpponentsEnv(game, pool, config.num_envs, seed=env_seed)
+    env = RuleOpponentsEnv(game, pool, config.num_envs, seed=env_seed)
     learner = IndependentDQN(env, market_dqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
                              seed=learner_seed)
     episode = config.num_envs * market_rounds(game)
@@ -156,7 +143,8 @@ def train_robust_trader(game: pyspiel.Game | str, population: Sequence[Any],
                                            config=adversary_config, seed=seeds[g])
         adversaries.append(adversary)
         objectives.append(objective)
-        env.set_opponents([*pool, *(as_trader(a, game) for a in adversaries)])
+        opponents = [*pool, *(as_trader(a, game) for a in adversaries)]
+        env.set_opponents(opponents, np.arange(env.num_envs) % len(opponents))
         logger.info("generation %d: a %s adversary joined the pool after %d env steps", g, objective,
                     learner.env_steps)
     trader = learner.policy(game, 0)

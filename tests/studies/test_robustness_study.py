@@ -8,7 +8,8 @@ import pyspiel
 import pytest
 
 from marketgames.traders import make_trader
-from solvers.robustness.robust_trader import PoolOpponentsEnv, RobustTraderConfig, train_robust_trader
+from solvers.marl.opponents import RuleOpponentsEnv
+from solvers.robustness.robust_trader import RobustTraderConfig, train_robust_trader
 from studies import robustness
 
 
@@ -44,7 +45,7 @@ def test_robust_trader_grows_its_pool_with_adversaries():
     assert run.objectives == ["spiteful", "selfish"] and len(run.adversaries) == 2
     assert run.env_steps == 480 and run.adversary_env_steps == 160
     env = run.learner.env
-    assert isinstance(env, PoolOpponentsEnv) and len(env.opponents) == 3  # zi and the two adversaries
+    assert isinstance(env, RuleOpponentsEnv) and len(env.opponents) == 3  # zi and the two adversaries
     assert env.opponent_index.tolist() == [b % 3 for b in range(16)]
     again = train_robust_trader(game, population, RobustTraderConfig(steps=480, generations=3, adversary_steps=80,
                                                                      num_envs=16), seed=0)
