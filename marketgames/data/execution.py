@@ -1,7 +1,8 @@
 """A strategy of the market game trading against replayed LOBSTER order flow, with a stated fill model.
 
 The day is cut into decision rounds of ``seconds_per_round`` of real time and into episodes of the market's
-``steps`` rounds. At each round the strategy (a rule trader, or any :class:`~marketgames.market.payoffs.BatchPolicy`
+``steps`` rounds (the window's tail short of a whole episode is not traded). Each episode starts flat, without
+orders; at its end the position is marked at the mid and the orders left are dropped. At each round the strategy (a rule trader, or any :class:`~marketgames.market.payoffs.BatchPolicy`
 such as a trained agent) sees an observation in the market's layout
 (:class:`~marketgames.traders.observation.ObservationLayout`) built from the replayed book, and its action becomes
 orders exactly as the market's rules place them (limit orders ``k`` ticks behind the touch, two-sided quotes around
