@@ -11,6 +11,7 @@ STUDIES = {
     "exploitability": "Solvers (PSRO, XFP, NFSP) on a game: NashConv over iterations.",
     "marl": "IDQN and MADDPG trained in the market against rule traders, with CIs over seeds.",
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
+    "real_data": "A LOBSTER day: replay, a market calibrated to it, realism metrics (fit vs validation window).",
 }
 
 

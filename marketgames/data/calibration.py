@@ -16,7 +16,7 @@ shares).
    round; no mean reversion, a price grid of +-6 standard deviations of the window's move).
 2. Method of simulated moments (McFadden 1989; Franke & Westerhoff 2012 for agent-based market models):
    :func:`refine` minimises ``sum_k ((m_k(sim) - m_k(real)) / se_k)^2`` over the arrival probability, the shock
-   probability and the order lifetime with ``scipy.optimize.minimize`` (Nelder-Mead, a bounded number of
+   probability, the order lifetime and the widest price shading with ``scipy.optimize.minimize`` (Nelder-Mead, a bounded number of
    evaluations), the simulated moments averaged over the same seeds at every evaluation (common random numbers),
    ``se_k`` the real moment's standard error over 15-minute blocks combined with the simulation's over seeds.
 
@@ -118,21 +118,25 @@ def _lifetimes(day: LobsterDay) -> np.ndarray:
 def real_tape(day: LobsterDay, scales: Scales, start: float, end: float) -> RM.Tape:
     """The window ``[start, end)`` of a LOBSTER day in the common units of :class:`~marketgames.data.realism.Tape`.
 
-    The mid is ``(ask + bid) / 2`` of the orderbook file's level 1 in currency units; trade signs are minus the
-    resting order's direction (an execution of a buy limit order is seller-initiated).
+    The mid is ``(ask + bid) / 2`` of the orderbook file's level 1 in currency units; a trade is one marketable
+    order (the executions of one direction at one timestamp, sizes summed), its sign minus the resting orders'
+    direction (an execution of a buy limit order is seller-initiated).
     """
     w = day.window(start, end)
     if len(w) < 2:
         raise ValueError(f"window [{start}, {end}) is not allowed: it holds {len(w)} rows, expected at least 2")
     spread = np.where(w.spread >= 0, w.spread / scales.tick_size, np.nan)
-    trades = (w.event == EXECUTE) | (w.event == HIDDEN)
+    # One trade per incoming marketable order (its executions summed), as in the simulated market.
     mo = _market_order_rows(w)
+    ex = np.flatnonzero((w.event == EXECUTE) | (w.event == HIDDEN))
+    order_of = np.searchsorted(mo, ex, side="right") - 1
+    traded = np.bincount(order_of, weights=w.size[ex], minlength=mo.size) if mo.size else np.zeros(0)
     new = w.event == NEW
     arrivals = np.sort(np.concatenate([w.time[new], w.time[mo]]))
     return RM.Tape(start=float(start), end=float(end), times=w.time, mid=w.mid / scales.price_unit, spread=spread,
                    bid_size=w.bid_size[:, 0] / scales.lot_shares, ask_size=w.ask_size[:, 0] / scales.lot_shares,
-                   trade_times=w.time[trades], trade_signs=-w.direction[trades].astype(float),
-                   trade_sizes=w.size[trades] / scales.lot_shares, arrival_times=arrivals,
+                   trade_times=w.time[mo], trade_signs=-w.direction[mo].astype(float),
+                   trade_sizes=traded / scales.lot_shares, arrival_times=arrivals,
                    order_sizes=w.size[new] / scales.lot_shares, cancel_times=_lifetimes(w))
 
 
@@ -303,7 +307,9 @@ def simulate_tapes(config: MarketConfig, scales: Scales, start: float, end: floa
 # ---------------------------------------------------------------- method of simulated moments
 def block_standard_errors(tape: RM.Tape, names: tuple[str, ...] = MSM_TARGETS,
                           block_seconds: float = BLOCK_SECONDS) -> dict[str, float]:
-    """Standard error of each scalar fact: the spread of its values over blocks of the session / sqrt(blocks)."""
+    """Standard error of each scalar fact: the spread of its values over blocks of the session / sqrt(blocks)
+    (blocks of ``block_seconds``, shorter when the session holds fewer than 4)."""
+    block_seconds = min(block_seconds, (tape.end - tape.start) / 4.0)
     edges = np.arange(tape.start, tape.end + 1e-9, block_seconds)
     values: dict[str, list[float]] = {n: [] for n in names}
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -366,28 +372,33 @@ class Calibration:
         return self.refined.game_string()
 
 
-_MSM_PARAMS = ("bg_arrival_prob", "shock_prob", "bg_ttl")
+_MSM_PARAMS = ("bg_arrival_prob", "shock_prob", "bg_ttl", "bg_shade_max")
 
 
 def _with_params(config: MarketConfig, x: np.ndarray) -> MarketConfig:
-    """``x`` unconstrained: logits of the two probabilities and the log of the lifetime."""
+    """``x`` unconstrained: logits of the two probabilities, the log of the lifetime and the log of one plus the
+    widest shading (integers rounded; the shading stays below half the price grid)."""
     p = 1.0 / (1.0 + np.exp(-np.clip(x[:2], -30, 30)))
     ttl = int(np.clip(round(float(np.exp(np.clip(x[2], 0.0, 11.0)))), 1, 100_000))
+    shade = int(np.clip(round(float(np.exp(np.clip(x[3], 0.0, 11.0))) - 1), 0, config.price_levels // 4))
     return dataclasses.replace(config, bg_arrival_prob=float(min(1.0, max(1e-6, p[0]))),
-                               shock_prob=float(min(1.0, max(0.0, p[1]))), bg_ttl=ttl)
+                               shock_prob=float(min(1.0, max(0.0, p[1]))), bg_ttl=ttl,
+                               bg_shade_max=max(shade, config.bg_shade_min))
 
 
 def _to_x(config: MarketConfig) -> np.ndarray:
     def logit(p: float) -> float:
         p = min(max(p, 1e-4), 1 - 1e-4)
         return math.log(p / (1 - p))
-    return np.array([logit(config.bg_arrival_prob), logit(config.shock_prob), math.log(config.bg_ttl)])
+    return np.array([logit(config.bg_arrival_prob), logit(config.shock_prob), math.log(config.bg_ttl),
+                     math.log(1.0 + config.bg_shade_max)])
 
 
 def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, float], scales: Scales, start: float,
            end: float, *, seeds: int, seed: SeedLike, evaluations: int, warmup_rounds: int,
            start_price: float) -> tuple[MarketConfig, dict[str, float], float, float, int, list[Any]]:
-    """Simulated-moments refinement of ``bg_arrival_prob``, ``shock_prob`` and ``bg_ttl`` (see the module doc).
+    """Simulated-moments refinement of ``bg_arrival_prob``, ``shock_prob``, ``bg_ttl`` and ``bg_shade_max`` (see
+    the module doc).
 
     Returns the refined config, the combined standard errors, the objective at the start and at the end, the
     number of evaluations and the trace ``[(params, objective)]``.
@@ -410,7 +421,7 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
 
     f0 = objective_of(sims0)
     trace.append(({p: float(getattr(config, p)) for p in _MSM_PARAMS}, f0))
-    cache: dict[tuple, float] = {}
+    cache: dict[tuple, float] = {tuple(getattr(config, p) for p in _MSM_PARAMS): f0}
 
     def f(x: np.ndarray) -> float:
         c = _with_params(config, x)
@@ -425,7 +436,8 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
     best_x, best_f = _to_x(config), f0
     if evaluations > 0:
         x0 = _to_x(config)
-        simplex = np.array([x0] + [x0 + 0.5 * np.eye(3)[i] for i in range(3)])
+        d = len(x0)
+        simplex = np.array([x0] + [x0 + 0.5 * np.eye(d)[i] for i in range(d)])
         res = optimize.minimize(f, x0, method="Nelder-Mead",
                                 options={"maxfev": int(evaluations), "initial_simplex": simplex, "xatol": 1e-2,
                                          "fatol": 1e-3})

@@ -18,6 +18,7 @@ distributions by Wasserstein-1 and Kolmogorov-Smirnov distance; vectors by RMSE.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,10 +90,13 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def autocorrelation(x: np.ndarray, lags: int | np.ndarray) -> np.ndarray:
+def autocorrelation(x: np.ndarray, lags: int | Sequence[int] | np.ndarray) -> np.ndarray:
     """Sample autocorrelation at ``lags`` (an int ``L`` means lags ``1..L``): the standard estimator
     ``sum (x_t - m)(x_{t+k} - m) / sum (x_t - m)^2`` over the finite values, in order (``nan`` values dropped)."""
-    lag_arr = np.arange(1, int(lags) + 1) if np.isscalar(lags) else np.asarray(lags, dtype=np.int64)
+    if isinstance(lags, (int, np.integer)):
+        lag_arr = np.arange(1, int(lags) + 1)
+    else:
+        lag_arr = np.asarray(lags, dtype=np.int64)
     if lag_arr.size and lag_arr.min() < 1:
         raise ValueError(f"lags={lags!r} are not allowed: expected positive integers")
     x = _finite(x)
@@ -266,8 +270,9 @@ def distributions(tape: Tape) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def profiles(tape: Tape, bucket_seconds: float = 900.0) -> dict[str, np.ndarray]:
-    """Intraday profiles on buckets of ``bucket_seconds`` from the session start: the share of arrivals in each
-    bucket, the time-weighted mean spread (ticks) and the mean absolute 1-minute return."""
+    """Intraday profiles on buckets of ``bucket_seconds`` from the session start (the last one may be shorter):
+    each bucket's arrival rate over the session's (1 everywhere for a flat profile), the time-weighted mean spread
+    (ticks) and the mean absolute 1-minute return."""
     if not bucket_seconds > 0:
         raise ValueError(f"bucket_seconds={bucket_seconds!r} is not allowed: expected > 0")
     edges = np.arange(tape.start, tape.end + 1e-9, bucket_seconds)
@@ -275,7 +280,8 @@ def profiles(tape: Tape, bucket_seconds: float = 900.0) -> dict[str, np.ndarray]
         edges = np.append(edges, tape.end)
     nb = len(edges) - 1
     arrivals = np.histogram(np.asarray(tape.arrival_times, float), bins=edges)[0].astype(float)
-    share = arrivals / arrivals.sum() if arrivals.sum() > 0 else np.full(nb, np.nan)
+    mean_rate = arrivals.sum() / (tape.end - tape.start)
+    ratio = arrivals / np.diff(edges) / mean_rate if mean_rate > 0 else np.full(nb, np.nan)
     w = time_weights(tape.times, tape.end)
     b = np.clip(np.searchsorted(edges, np.asarray(tape.times, float), side="right") - 1, 0, nb - 1)
     ok = np.isfinite(tape.spread)
@@ -290,7 +296,7 @@ def profiles(tape: Tape, bucket_seconds: float = 900.0) -> dict[str, np.ndarray]
     cnt = np.bincount(rb[okr], minlength=nb)
     with np.errstate(invalid="ignore", divide="ignore"):
         absr = np.where(cnt > 0, np.bincount(rb[okr], weights=r[okr], minlength=nb) / cnt, np.nan)
-    return {"arrival_share": share, "spread_ticks": spread, "abs_return_1min": absr}
+    return {"arrival_rate_ratio": ratio, "spread_ticks": spread, "abs_return_1min": absr}
 
 
 # ---------------------------------------------------------------- real vs simulated

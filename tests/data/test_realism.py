@@ -112,7 +112,10 @@ def test_scalar_facts_of_a_tape():
     assert abs(facts["acf1_return_1min"]) < 0.2 and abs(facts["trade_sign_acf1"]) < 0.1
     assert "kurtosis_1min_late" in facts and "kurtosis_5min_late" in facts
     prof = RM.profiles(tape, 900.0)
-    assert prof["arrival_share"].shape == (16,) and prof["arrival_share"].sum() == pytest.approx(1.0)
+    ratio = prof["arrival_rate_ratio"]
+    assert ratio.shape == (16,) and np.mean(ratio) == pytest.approx(1.0)  # equal buckets: rates average to the mean
+    short = RM.profiles(tape, 1000.0)["arrival_rate_ratio"]  # 14 full buckets and a short one of 400 s
+    assert short.shape == (15,) and np.average(short, weights=[1000.0] * 14 + [400.0]) == pytest.approx(1.0)
     dist = RM.distributions(tape)
     x, w = dist["spread_ticks"]
     assert w.sum() == pytest.approx(tape.end - tape.times[0])
