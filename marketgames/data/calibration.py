@@ -173,6 +173,7 @@ def estimate_flow(day: LobsterDay, scales: Scales, start: float, end: float) -> 
     by_bucket = {n: np.histogram(w.time[w.event == k], edges)[0] / widths for k, n in names.items()}
     by_bucket["market_order"] = np.histogram(w.time[mo], edges)[0] / widths
     new = np.flatnonzero(w.event == NEW)
+    n_lim, n_mo = len(new), len(mo)
     # The book before a row is the previous row's; the first row of the window has no previous one.
     new = new[new > 0]
     prev_bid = w.bid_price[new - 1, 0].astype(float)
@@ -194,7 +195,6 @@ def estimate_flow(day: LobsterDay, scales: Scales, start: float, end: float) -> 
     sp = np.where(w.spread >= 0, w.spread / scales.tick_size, np.nan)
     wt = RM.time_weights(w.time, end)
     oks = np.isfinite(sp)
-    n_lim, n_mo = len(new), len(mo)
     return FlowEstimates(
         seconds=seconds, rates_per_second=rates, rates_by_bucket=by_bucket,
         marketable_share=n_mo / (n_lim + n_mo) if n_lim + n_mo else float("nan"), placement_ticks=placement,
@@ -316,7 +316,7 @@ def block_standard_errors(tape: RM.Tape, names: tuple[str, ...] = MSM_TARGETS,
         sub = _cut(tape, lo, hi)
         if sub is None:
             continue
-        facts = RM.scalar_facts(sub)
+        facts = RM.scalar_facts(sub, weibull=False)
         for n in names:
             values[n].append(facts[n])
     out = {}
@@ -341,7 +341,8 @@ def _cut(tape: RM.Tape, lo: float, hi: float) -> RM.Tape | None:
 
 def _sim_moments(tapes: list[RM.Tape], names: tuple[str, ...]) -> np.ndarray:
     """``(seeds, targets)`` scalar facts of each simulated tape."""
-    return np.array([[RM.scalar_facts(t)[n] for n in names] for t in tapes])
+    facts = [RM.scalar_facts(t, weibull=False) for t in tapes]
+    return np.array([[f[n] for n in names] for f in facts])
 
 
 def target_errors(real: dict[str, float], sims: np.ndarray, se: dict[str, float],

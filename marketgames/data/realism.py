@@ -119,7 +119,7 @@ def time_weights(times: np.ndarray, end: float) -> np.ndarray:
     return np.diff(np.append(t, end))
 
 
-def interarrival_stats(times: np.ndarray) -> dict[str, float]:
+def interarrival_stats(times: np.ndarray, *, weibull: bool = True) -> dict[str, float]:
     """Mean, coefficient of variation and Weibull shape of the gaps between arrivals.
 
     The Weibull shape ``k`` (``scipy.stats.weibull_min`` by maximum likelihood, location 0) is fitted on the
@@ -135,7 +135,7 @@ def interarrival_stats(times: np.ndarray) -> dict[str, float]:
     if gaps.mean() > 0:
         out["cv"] = float(gaps.std() / gaps.mean())
     pos = gaps[gaps > 0]
-    if pos.size >= 10 and np.ptp(pos) > 0:
+    if weibull and pos.size >= 10 and np.ptp(pos) > 0:
         shape, _, _ = stats.weibull_min.fit(pos, floc=0.0)
         out["weibull_shape"] = float(shape)
     return out
@@ -207,10 +207,11 @@ class Tape:
         return np.arange(self.start + skip, self.end + 1e-9, seconds)
 
 
-def scalar_facts(tape: Tape) -> dict[str, float]:
+def scalar_facts(tape: Tape, *, weibull: bool = True) -> dict[str, float]:
     """The scalar stylized facts of a session (names are the table's row labels).
 
-    Returns at 1 and 5 minutes; "late" drops the first 30 minutes of the session (the opening effect).
+    Returns at 1 and 5 minutes; "late" drops the first 30 minutes of the session (the opening effect). Without
+    ``weibull`` the inter-arrival Weibull shape (a maximum-likelihood fit, the slowest fact) is ``nan``.
     """
     out: dict[str, float] = {}
     for minutes in (1, 5):
@@ -235,7 +236,7 @@ def scalar_facts(tape: Tape) -> dict[str, float]:
     seconds = tape.end - tape.start
     out["trades_per_minute"] = 60.0 * len(tape.trade_times) / seconds
     out["arrivals_per_minute"] = 60.0 * len(tape.arrival_times) / seconds
-    ia = interarrival_stats(tape.arrival_times)
+    ia = interarrival_stats(tape.arrival_times, weibull=weibull)
     out["interarrival_cv"] = ia["cv"]
     out["interarrival_weibull_shape"] = ia["weibull_shape"]
     out["trade_sign_acf1"] = float(autocorrelation(tape.trade_signs, [1])[0])
