@@ -95,7 +95,7 @@ class Config:
     lot_shares: int = 100
     seeds: int = 30
     msm_seeds: int = 8
-    msm_evaluations: int = 30
+    msm_evaluations: int = 60
     warmup_seconds: float = 300.0
     replay: bool = True
     seed: int = 0

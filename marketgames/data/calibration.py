@@ -16,9 +16,10 @@ shares).
    round; no mean reversion, a price grid of +-6 standard deviations of the window's move).
 2. Method of simulated moments (McFadden 1989; Franke & Westerhoff 2012 for agent-based market models):
    :func:`refine` minimises ``sum_k ((m_k(sim) - m_k(real)) / se_k)^2`` over the arrival probability, the shock
-   probability, the order lifetime and the widest price shading with ``scipy.optimize.minimize`` (Nelder-Mead, a bounded number of
-   evaluations), the simulated moments averaged over the same seeds at every evaluation (common random numbers),
-   ``se_k`` the real moment's standard error over 15-minute blocks combined with the simulation's over seeds.
+   probability, the order lifetime, the widest price shading and the value spread with
+   ``scipy.optimize.minimize`` (Nelder-Mead in two legs, a bounded number of evaluations), the simulated moments
+   averaged over the same seeds at every evaluation (common random numbers), ``se_k`` the real moment's standard
+   error over 15-minute blocks combined with the simulation's over seeds (at the starting point).
 
 The simulated market is seen as level-1 data sees the real one (:func:`simulate_tapes`): players hold, so only the
 background flow trades; an arrival counts when it is marketable or at/inside its side's touch, as every row of a
@@ -373,18 +374,20 @@ class Calibration:
         return self.refined.game_string()
 
 
-_MSM_PARAMS = ("bg_arrival_prob", "shock_prob", "bg_ttl", "bg_shade_max")
+_MSM_PARAMS = ("bg_arrival_prob", "shock_prob", "bg_ttl", "bg_shade_max", "bg_value_spread")
 
 
 def _with_params(config: MarketConfig, x: np.ndarray) -> MarketConfig:
-    """``x`` unconstrained: logits of the two probabilities, the log of the lifetime and the log of one plus the
-    widest shading (integers rounded; the shading stays below half the price grid)."""
+    """``x`` unconstrained: logits of the two probabilities, the log of the lifetime and the logs of one plus the
+    widest shading and one plus the value spread (integers rounded; each stays below a quarter of the price
+    grid)."""
     p = 1.0 / (1.0 + np.exp(-np.clip(x[:2], -30, 30)))
     ttl = int(np.clip(round(float(np.exp(np.clip(x[2], 0.0, 11.0)))), 1, 100_000))
     shade = int(np.clip(round(float(np.exp(np.clip(x[3], 0.0, 11.0))) - 1), 0, config.price_levels // 4))
+    spread = int(np.clip(round(float(np.exp(np.clip(x[4], 0.0, 11.0))) - 1), 0, config.price_levels // 4))
     return dataclasses.replace(config, bg_arrival_prob=float(min(1.0, max(1e-6, p[0]))),
                                shock_prob=float(min(1.0, max(0.0, p[1]))), bg_ttl=ttl,
-                               bg_shade_max=max(shade, config.bg_shade_min))
+                               bg_shade_max=max(shade, config.bg_shade_min), bg_value_spread=spread)
 
 
 def _to_x(config: MarketConfig) -> np.ndarray:
@@ -392,14 +395,14 @@ def _to_x(config: MarketConfig) -> np.ndarray:
         p = min(max(p, 1e-4), 1 - 1e-4)
         return math.log(p / (1 - p))
     return np.array([logit(config.bg_arrival_prob), logit(config.shock_prob), math.log(config.bg_ttl),
-                     math.log(1.0 + config.bg_shade_max)])
+                     math.log(1.0 + config.bg_shade_max), math.log(1.0 + config.bg_value_spread)])
 
 
 def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, float], scales: Scales, start: float,
            end: float, *, seeds: int, seed: SeedLike, evaluations: int, warmup_rounds: int,
            start_price: float) -> tuple[MarketConfig, dict[str, float], float, float, int, list[Any]]:
-    """Simulated-moments refinement of ``bg_arrival_prob``, ``shock_prob``, ``bg_ttl`` and ``bg_shade_max`` (see
-    the module doc).
+    """Simulated-moments refinement of ``bg_arrival_prob``, ``shock_prob``, ``bg_ttl``, ``bg_shade_max`` and
+    ``bg_value_spread`` (see the module doc).
 
     Returns the refined config, the combined standard errors, the objective at the start and at the end, the
     number of evaluations and the trace ``[(params, objective)]``.
@@ -435,12 +438,18 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
         return cache[key]
 
     best_x, best_f = _to_x(config), f0
-    if evaluations > 0:
-        x0 = _to_x(config)
+    # Two Nelder-Mead legs, the second restarted from the first's best point with a fresh simplex: the objective
+    # is noisy and piecewise constant in the integer parameters, where one simplex easily collapses.
+    budgets = [evaluations // 2, evaluations - evaluations // 2] if evaluations >= 2 * (len(best_x) + 1) \
+        else [evaluations]
+    for budget in budgets:
+        if budget <= 0:
+            continue
+        x0 = best_x
         d = len(x0)
         simplex = np.array([x0] + [x0 + 0.5 * np.eye(d)[i] for i in range(d)])
         res = optimize.minimize(f, x0, method="Nelder-Mead",
-                                options={"maxfev": int(evaluations), "initial_simplex": simplex, "xatol": 1e-2,
+                                options={"maxfev": int(budget), "initial_simplex": simplex, "xatol": 1e-2,
                                          "fatol": 1e-3})
         if float(res.fun) < best_f:
             best_x, best_f = np.asarray(res.x), float(res.fun)
@@ -449,7 +458,7 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
 
 
 def calibrate(day: LobsterDay, scales: Scales, start: float, end: float, *, seeds: int = 8, seed: SeedLike = 0,
-              evaluations: int = 30, warmup_seconds: float = 300.0, players: int = 2) -> Calibration:
+              evaluations: int = 60, warmup_seconds: float = 300.0, players: int = 2) -> Calibration:
     """Measured-rate mapping on the window ``[start, end)``, then the simulated-moments refinement."""
     if not end > start:
         raise ValueError(f"end={end!r} is not allowed: expected > start={start!r}")
