@@ -82,7 +82,7 @@ class Config:
         seed: the study's seed.
         out: report folder (default ``reports/real_data-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
-        quick: a smoke-sized run (windows 10:00-10:20 and 10:20-10:40, 30 seeds, 4 seeds x 4 evaluations of the
+        quick: a smoke-sized run (windows 10:00-10:15 and 10:15-10:30, 30 seeds, 4 seeds x 4 evaluations of the
             refinement, 60 s of warm-up, replay of 2,000 rows per window).
     """
 
@@ -125,7 +125,7 @@ class Config:
         """This config with ``quick`` applied."""
         if not self.quick:
             return self
-        return dataclasses.replace(self, fit_window="10:00-10:20", eval_window="10:20-10:40",
+        return dataclasses.replace(self, fit_window="10:00-10:15", eval_window="10:15-10:30",
                                    seeds=30,
                                    msm_seeds=min(self.msm_seeds, 4), msm_evaluations=min(self.msm_evaluations, 4),
                                    warmup_seconds=min(self.warmup_seconds, 60.0))
@@ -254,6 +254,10 @@ def _run(eff: Config, path: Path, writer: ReportWriter) -> dict[str, Any]:
     return results
 
 
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 3600:02d}:{int(seconds) % 3600 // 60:02d}"
+
+
 def _check_row(c: RM.ScalarCheck) -> list[Any]:
     verdict = "n/a" if c.passed is None else ("pass" if c.passed else "fail")
     return [c.name, c.real, c.sim_median, f"[{c.sim_lo:.4g}, {c.sim_hi:.4g}]", verdict]
@@ -317,6 +321,14 @@ def _write_report(writer: ReportWriter, eff: Config, path: Path, cal: C.Calibrat
     writer.table(["event", "per second"], [[k, v] for k, v in f.rates_per_second.items()],
                  caption="Fit window arrival rates by event type (market_order: executions of one direction at one "
                          "timestamp)")
+    lo = parse_window("fit_window", eff.fit_window)[0]
+    buckets = f.rates_by_bucket
+    names = [n for n in ("new", "delete", "market_order", "hidden") if n in buckets]
+    writer.table(["bucket start", *names],
+                 [[_clock(lo + C.BLOCK_SECONDS * i), *(buckets[n][i] for n in names)]
+                  for i in range(len(buckets[names[0]]))] if names else [],
+                 caption="Fit window arrival rates per second by time of day (15-minute buckets); the market's "
+                         "arrival probability is one number for the whole session")
     writer.text(f"Marketable share {f.marketable_share:.3f}; limit placement behind the same-side touch (real ticks)"
                 f" median {np.median(f.placement_ticks):.1f} (inside the spread: "
                 f"{np.mean(f.placement_ticks < 0):.0%}); order size median {np.median(f.order_size_lots):.2f} lots; "

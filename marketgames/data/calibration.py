@@ -17,7 +17,8 @@ shares).
 2. Method of simulated moments (McFadden 1989; Franke & Westerhoff 2012 for agent-based market models):
    :func:`refine` minimises ``sum_k ((m_k(sim) - m_k(real)) / se_k)^2`` over the arrival probability, the shock
    probability, the order lifetime, the widest price shading and the value spread with
-   ``scipy.optimize.minimize`` (Nelder-Mead in two legs, a bounded number of evaluations), the simulated moments
+   ``scipy.optimize.minimize`` (from the best of a 3 x 3 grid over the two integer price parameters around the
+   mapping, Nelder-Mead in two legs; a bounded number of evaluations), the simulated moments
    averaged over the same seeds at every evaluation (common random numbers), ``se_k`` the real moment's standard
    error over 15-minute blocks combined with the simulation's over seeds (at the starting point).
 
@@ -438,6 +439,20 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
         return cache[key]
 
     best_x, best_f = _to_x(config), f0
+    # A coarse start: the two integer price parameters one step either side of the measured mapping (Nelder-Mead
+    # alone tends to stall on the plateaus of the rounded integers).
+    d = len(best_x)
+    if evaluations >= 9 + 2 * (d + 1):
+        for shade in (config.bg_shade_max - 1, config.bg_shade_max, config.bg_shade_max + 1):
+            for spread in (config.bg_value_spread - 1, config.bg_value_spread, config.bg_value_spread + 1):
+                if shade < config.bg_shade_min or spread < 0:
+                    continue
+                x = _to_x(config)
+                x[3], x[4] = math.log(1.0 + shade), math.log(1.0 + spread)
+                fx = f(x)
+                if fx < best_f:
+                    best_x, best_f = x, fx
+        evaluations -= 9
     # Two Nelder-Mead legs, the second restarted from the first's best point with a fresh simplex: the objective
     # is noisy and piecewise constant in the integer parameters, where one simplex easily collapses.
     budgets = [evaluations // 2, evaluations - evaluations // 2] if evaluations >= 2 * (len(best_x) + 1) \
@@ -446,7 +461,6 @@ def refine(config: MarketConfig, real: dict[str, float], se_real: dict[str, floa
         if budget <= 0:
             continue
         x0 = best_x
-        d = len(x0)
         simplex = np.array([x0] + [x0 + 0.5 * np.eye(d)[i] for i in range(d)])
         res = optimize.minimize(f, x0, method="Nelder-Mead",
                                 options={"maxfev": int(budget), "initial_simplex": simplex, "xatol": 1e-2,
