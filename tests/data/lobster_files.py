@@ -97,3 +97,50 @@ EVERY_EVENT: list[Message] = [
     (T0 + 0.012, 4, 1, 150, 1_000_200, -1),     # ... and that one too: the ask side is empty
     (T0 + 0.013, 3, 901, 50, 999_900, 1),       # delete of the unknown bid
 ]
+
+
+def random_messages(rng, n: int, mid: int = 1_000_000, tick: int = 100,
+                    resting: Iterable[Resting] = ()) -> list[Message]:
+    """``n`` messages (new orders never cross; executions hit the front of the best level; ``resting`` orders were
+    placed before the stream), with tied timestamps now and then, from ``rng`` (a ``numpy.random.Generator``)."""
+    # id -> [size, price, direction], insertion order = time priority
+    orders: dict[int, list[int]] = {oid: [size, price, d] for oid, size, price, d in resting}
+    out: list[Message] = []
+    t, next_id = T0, 1
+    for _ in range(n):
+        t += 0.0 if rng.random() < 0.1 else float(rng.integers(1, 1000)) / 1000
+        asks = sorted(p for s, p, d in orders.values() if d == -1)
+        bids = sorted((p for s, p, d in orders.values() if d == 1), reverse=True)
+        kind = rng.random()
+        if kind < 0.5 or len(orders) < 4:
+            direction = 1 if rng.random() < 0.5 else -1
+            if direction == 1:
+                top = asks[0] - tick if asks else mid
+                price = top - tick * int(rng.integers(0, 4))
+            else:
+                low = bids[0] + tick if bids else mid + tick
+                price = low + tick * int(rng.integers(0, 4))
+            size = int(rng.integers(1, 20)) * 10
+            orders[next_id] = [size, price, direction]
+            out.append((t, 1, next_id, size, price, direction))
+            next_id += 1
+            continue
+        if kind < 0.7:   # execution at the front of the best level of a side
+            direction = 1 if rng.random() < 0.5 else -1
+            best = (bids or [None])[0] if direction == 1 else (asks or [None])[0]
+            if best is None:
+                continue
+            oid = next(i for i, (s, p, d) in orders.items() if d == direction and p == best)
+        else:
+            oid = list(orders)[int(rng.integers(0, len(orders)))]
+        size, price, direction = orders[oid]
+        if kind < 0.85 and size > 10:
+            cut = 10 * int(rng.integers(1, size // 10))
+            event = 4 if kind < 0.7 else 2
+        else:
+            cut, event = size, (4 if kind < 0.7 else 3)
+        orders[oid][0] -= cut
+        if orders[oid][0] == 0:
+            del orders[oid]
+        out.append((t, event, oid, cut, price, direction))
+    return out
