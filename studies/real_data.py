@@ -18,8 +18,9 @@
   time; the simulated market's clock is ``seconds_per_round`` per round after a warm-up.
 * Gaps: the real features the market's rules cannot produce.
 
-Not in this study yet: the sim-to-real gap per strategy (issue 13 item 5) needs
-``marketgames.data.execution``; the section is left out while that module is absent.
+* Sim-to-real gap per strategy (:func:`marketgames.data.execution.trade_replay`, when that module is present):
+  each rule trader's PnL per lot on the replayed validation window against the same trader in the calibrated
+  market, and the gap with its interval.
 """
 from __future__ import annotations
 
@@ -35,9 +36,17 @@ from typing import Any
 
 import numpy as np
 
+import pyspiel
+
+import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.data import load_day, shared_sample
 from marketgames.data import calibration as C
 from marketgames.data import realism as RM
+from marketgames.market import rules as MR
+from marketgames.market.batched import BatchedMarket
+from marketgames.market.config import MarketConfig
+from marketgames.market.population import population_actions
+from marketgames.traders import make_trader, parse_spec
 
 from . import real_data_plots
 from .cli import run_cli
@@ -79,11 +88,14 @@ class Config:
         msm_evaluations: at most this many simulated-moments evaluations.
         warmup_seconds: simulated seconds dropped before each window.
         replay: replay each window through the order book and report the match rates.
+        strategies: rule trader specs for the sim-to-real gap (seat 0; the other seat holds).
+        episode_rounds: rounds per episode of the strategies' market (real and simulated).
+        sim_episodes: simulated episodes per strategy in the calibrated market.
         seed: the study's seed.
         out: report folder (default ``reports/real_data-seed<seed>-<timestamp>``).
         overwrite: replace a non-empty ``out`` instead of refusing.
         quick: a smoke-sized run (windows 10:00-10:15 and 10:15-10:30, 30 seeds, 4 seeds x 4 evaluations of the
-            refinement, 60 s of warm-up, replay of 2,000 rows per window).
+            refinement, 60 s of warm-up, replay of 2,000 rows per window, 40 simulated episodes per strategy).
     """
 
     data: str | None = None
@@ -98,6 +110,9 @@ class Config:
     msm_evaluations: int = 60
     warmup_seconds: float = 300.0
     replay: bool = True
+    strategies: tuple[str, ...] = ("market_maker(half_spread=1)", "noise", "zi")
+    episode_rounds: int = 120
+    sim_episodes: int = 200
     seed: int = 0
     out: str | None = None
     overwrite: bool = False
@@ -114,6 +129,11 @@ class Config:
         for name in ("ticks_per_model_tick", "tick_size", "lot_shares"):
             check_int(name, getattr(self, name), 1)
         check_int("seeds", self.seeds, 2)
+        self.strategies = tuple(self.strategies)
+        for spec in self.strategies:
+            parse_spec(spec)
+        check_int("episode_rounds", self.episode_rounds, 1)
+        check_int("sim_episodes", self.sim_episodes, 2)
         check_int("msm_seeds", self.msm_seeds, 1)
         check_int("msm_evaluations", self.msm_evaluations, 0)
         check_seed("seed", self.seed)
@@ -128,7 +148,8 @@ class Config:
         return dataclasses.replace(self, fit_window="10:00-10:15", eval_window="10:15-10:30",
                                    seeds=30,
                                    msm_seeds=min(self.msm_seeds, 4), msm_evaluations=min(self.msm_evaluations, 4),
-                                   warmup_seconds=min(self.warmup_seconds, 60.0))
+                                   warmup_seconds=min(self.warmup_seconds, 60.0),
+                                   sim_episodes=min(self.sim_episodes, 40))
 
     def data_path(self) -> Path:
         """The message file: ``data``, else the shared sample; a clear error when neither exists."""
@@ -206,6 +227,75 @@ def window_realism(day: Any, calibration: C.Calibration, window: tuple[float, fl
     return out
 
 
+class _Hold:
+    """The other seat: always holds (so the strategy meets the background flow only, as on the replayed flow)."""
+
+    def __init__(self, num_actions: int) -> None:
+        self.num_actions = num_actions
+
+    def probabilities(self, obs: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(obs), self.num_actions))
+        out[:, MR.HOLD] = 1.0
+        return out
+
+
+def trading_market(calibrated: MarketConfig, rounds: int) -> MarketConfig:
+    """The calibrated flow with the game's default action menu and observation, episodes of ``rounds`` rounds."""
+    d = MarketConfig()
+    return dataclasses.replace(calibrated, steps=rounds, limit_levels=d.limit_levels, quote_levels=d.quote_levels,
+                               max_orders=d.max_orders, book_levels=d.book_levels, history=d.history)
+
+
+def _ratio_ci(num: np.ndarray, den: np.ndarray, rng: np.random.Generator, reps: int = 1000) -> tuple[float, ...]:
+    """``sum(num) / sum(den)`` and its 95% bootstrap interval over episodes."""
+    if den.sum() <= 0:
+        return (float("nan"),) * 3
+    idx = rng.integers(0, len(num), (reps, len(num)))
+    d = den[idx].sum(axis=1)
+    boot = np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1), np.nan)
+    lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+    return float(num.sum() / den.sum()), float(lo), float(hi)
+
+
+def strategy_gaps(day: Any, cal: C.Calibration, window: tuple[float, float], eff: Config,
+                  seed: np.random.SeedSequence) -> dict[str, Any] | None:
+    """PnL per lot (real ticks) of each strategy on the replayed flow (:func:`marketgames.data.execution.
+    trade_replay`) and in the calibrated market (seat 0, the other seat holding), and the gap real - simulated with
+    an interval combining both 95% half-widths in quadrature (independent samples). ``None`` without the module."""
+    ex = _optional("marketgames.data.execution")
+    if ex is None:
+        return None
+    sc = cal.scales
+    market = trading_market(cal.refined, eff.episode_rounds)
+    game = pyspiel.load_game(market.game_string())
+    s_sim, s_boot = seed.spawn(2)
+    rng = np.random.default_rng(s_boot)
+    P = market.params()
+    vol_at = int(P[MR.P_OFF_PLAYERS]) + MR.A_VOLUME
+    out: dict[str, Any] = {"game_string": market.game_string()}
+    for k, spec in enumerate(eff.strategies):
+        trader = make_trader(spec, game, player_ids=[0])
+        real = ex.trade_replay(day, trader, game, ex.ExecutionConfig(
+            seconds_per_round=float(sc.seconds_per_round), real_ticks_per_model_tick=sc.ticks_per_model_tick,
+            tick_size=sc.tick_size, shares_per_lot=sc.lot_shares, bootstrap=500, seed=eff.seed), *window)
+        batch = BatchedMarket(market, eff.sim_episodes, s_sim.spawn(len(eff.strategies))[k])
+        traders = [trader, _Hold(market.num_actions)]
+        obs = batch.reset()
+        while not batch.done:
+            obs, _, _ = batch.step(population_actions(traders, batch, obs))
+        pnl = batch.returns()[:, 0] * sc.ticks_per_model_tick
+        lots = np.array([batch.market_buffer(i)[vol_at] for i in range(batch.batch_size)], dtype=float)
+        sim = _ratio_ci(pnl, lots, rng)
+        r = real.pnl_per_lot
+        half = float(np.hypot((r.high - r.low) / 2, (sim[2] - sim[1]) / 2))
+        gap = r.value - sim[0]
+        out[spec] = {"real_pnl_per_lot": [r.value, r.low, r.high], "sim_pnl_per_lot": list(sim),
+                     "gap": [gap, gap - half, gap + half], "real_fill_ratio": real.fill_ratio.value,
+                     "real_episodes": real.episodes, "real_lots": float(real.lots_traded.sum()),
+                     "sim_episodes": eff.sim_episodes, "sim_lots": float(lots.sum())}
+    return out
+
+
 GAPS = [
     ("inter-arrival CV", "interarrival_cv", "arrivals are Bernoulli per round (geometric gaps, CV <= 1); real "
      "arrivals are bursty"),
@@ -247,9 +337,12 @@ def _run(eff: Config, path: Path, writer: ReportWriter) -> dict[str, Any]:
     configs = {"measured": cal.measured, "calibrated": cal.refined}
     realism = {"fit": window_realism(day, cal, windows["fit"], eff.seeds, s_fit, configs),
                "eval": window_realism(day, cal, windows["eval"], eff.seeds, s_eval, configs)}
+    gaps = strategy_gaps(day, cal, windows["eval"], eff, s_eval.spawn(1)[0]) if eff.strategies else None
     seconds = time.perf_counter() - t0
     results = _results(eff, path, cal, realism, replayed, seconds)
+    results["strategies"] = gaps
     _write_report(writer, eff, path, cal, realism, replayed, results)
+    _write_gaps(writer, eff, gaps)
     writer.write(results)
     return results
 
@@ -365,10 +458,27 @@ def _write_report(writer: ReportWriter, eff: Config, path: Path, cal: C.Calibrat
     writer.table(["feature", "real (validation)", "calibrated (median)", "why"],
                  [[name, ev["real"][key] if key else "", ev["markets"]["calibrated"]["checks"][key].sim_median
                    if key else "", why] for name, key, why in GAPS])
-    writer.section("Sim-to-real gap per strategy")
-    writer.text("Left out: it needs marketgames.data.execution (strategies on the replayed flow), not in this "
-                "checkout yet." if _optional("marketgames.data.execution") is None else
-                "marketgames.data.execution is present but not wired into this study yet.")
+
+
+def _write_gaps(writer: ReportWriter, eff: Config, gaps: dict[str, Any] | None) -> None:
+    writer.section("Sim-to-real gap per strategy (validation window)")
+    if gaps is None:
+        writer.text("Left out: it needs marketgames.data.execution (strategies on the replayed flow), absent here.")
+        return
+
+    def ci(v: list[float]) -> str:
+        return f"{v[0]:.3g} [{v[1]:.3g}, {v[2]:.3g}]"
+
+    writer.text(f"Seat 0 plays the strategy, the other seat holds; episodes of {eff.episode_rounds} rounds in "
+                f"`{gaps['game_string']}`. Real: the replayed flow with the fill model of marketgames.data.execution"
+                " (back of the queue, FIFO advance on visible executions, fills on trade-through; the replayed flow"
+                " does not react), positions valued at the mid at each episode's end, moving-block bootstrap CI. "
+                "Simulated: the calibrated market, positions valued at the fundamental, bootstrap CI over "
+                "episodes. PnL per lot traded in real ticks.")
+    rows = [[spec, ci(g["real_pnl_per_lot"]), ci(g["sim_pnl_per_lot"]), ci(g["gap"]), g["real_fill_ratio"],
+             g["real_lots"], g["sim_lots"]] for spec, g in gaps.items() if spec != "game_string"]
+    writer.table(["strategy", "real PnL/lot [95% CI]", "sim PnL/lot [95% CI]", "gap real - sim [95% CI]",
+                  "real fill ratio", "real lots", "sim lots"], rows)
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
