@@ -49,3 +49,18 @@ def test_quick_run_on_the_shared_sample_writes_the_calibration_table_and_realism
                     "Gaps", "Replay match rates"):
         assert heading in report
     assert (out / "realism_fit.png").exists() and (out / "realism_eval.png").exists()
+    if results["strategies"] is not None:  # marketgames.data.execution present
+        gap = results["strategies"]["noise"]
+        assert gap["gap"][0] == pytest.approx(gap["real_pnl_per_lot"][0] - gap["sim_pnl_per_lot"][0])
+        assert gap["gap"][1] <= gap["gap"][0] <= gap["gap"][2] and gap["sim_lots"] > 0
+
+
+def test_the_strategies_market_keeps_the_calibrated_flow_and_the_default_action_menu():
+    from marketgames.market.config import MarketConfig
+    cal = MarketConfig(steps=999, bg_arrival_prob=0.3, bg_ttl=9, limit_levels=0, quote_levels=0, max_orders=1,
+                       book_levels=1, history=0)
+    m = real_data.trading_market(cal, 50)
+    assert (m.steps, m.bg_arrival_prob, m.bg_ttl) == (50, 0.3, 9)
+    assert m.num_actions == MarketConfig().num_actions and m.book_levels == MarketConfig().book_levels
+    with pytest.raises(ValueError, match="episode_rounds"):
+        real_data.Config(episode_rounds=0)
