@@ -15,6 +15,7 @@ STUDIES = {
     "validation": "Solvers (PSRO, XFP) reproduce known results on OpenSpiel games: pass/fail checks.",
     "manipulation": "Manipulators' damage to the market; Wang & Wellman 2017 and Wah, Wright & Wellman 2017 reproduced.",
     "robustness": "Strategies vs held-out opponents, manipulators and learned adversaries; a robust trader.",
+    "real_data": "A LOBSTER day: replay, a market calibrated to it, realism metrics (fit vs validation window).",
 }
 
 

@@ -337,6 +337,11 @@ class BatchedMarket:
         """``(B,)`` fundamental values."""
         return self._bufs[:, R.M_FUND].copy()
 
+    @property
+    def volume(self) -> np.ndarray:
+        """``(B,)`` lots traded so far this episode, by all traders."""
+        return self._bufs[:, R.M_VOLUME].copy()
+
     def market_buffer(self, market: int) -> np.ndarray:
         """A copy of market ``market``'s buffer (layout in :mod:`marketgames.market.rules`)."""
         return self._bufs[self._index(market)].copy()
