@@ -55,9 +55,9 @@ from marketgames.envs.spaces import scale_observations
 from marketgames.market.population import sample_rows
 from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
-from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig
+from solvers.marl import MADDPG, IndependentDQN, MADDPGConfig
+from solvers.marl.best_response import market_idqn_config
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
-from solvers.rl.dqn import DQNConfig
 
 from .cli import run_cli
 from .curves import binned_curve, curve_grid, interval
@@ -163,10 +163,7 @@ def make_learner(algo: str, env: RuleOpponentsEnv, seed: np.random.SeedSequence,
     its ``steps`` (at any budget, so a short run is not left exploring almost uniformly)."""
     warm = min(2_048, steps // 4)
     if algo == "idqn":
-        dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=512, replay_capacity=200_000,
-                        min_buffer=warm, target_update_every=50, epsilon_start=1.0, epsilon_end=0.05,
-                        epsilon_decay_steps=max(1, steps // 2), discount=0.95, optimizer="adam")
-        return IndependentDQN(env, IndependentDQNConfig(dqn=dqn, env_steps_per_update=256), seed=seed)
+        return IndependentDQN(env, market_idqn_config(steps, env_steps_per_update=256), seed=seed)
     return MADDPG(env, MADDPGConfig(batch_size=1024, min_buffer=warm, replay_capacity=200_000,
                                     env_steps_per_update=256), seed=seed)
 
@@ -248,7 +245,7 @@ def _run(eff: Config, writer: ReportWriter) -> dict[str, Any]:
             if eff.br_steps:
                 responses[algo].append(best_response_gains(
                     game, learner, as_seat0, [t.name for t in as_seat0],
-                    lambda env, seed: make_learner("idqn", env, seed, eff.br_steps), steps=eff.br_steps,
+                    market_idqn_config(eff.br_steps, env_steps_per_update=256), steps=eff.br_steps,
                     num_envs=eff.num_envs, eval_episodes=eff.eval_episodes, seed=br_seeds[algo]))
             logger.info("seed %d: %s trained for %d env steps (%.0f s so far)", s, algo, eff.steps,
                         time.perf_counter() - start)

@@ -46,8 +46,9 @@ from marketgames.traders import TRADERS, make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
 from solvers.equilibrium.meta_solvers import meta_solver
 from solvers.marl import IndependentDQN
+from solvers.marl.best_response import market_idqn_config
 from solvers.robustness import (Estimate, MarketAdversaryConfig, best_response_adversary, evaluate_against,
-                                market_dqn_config, payoff_estimate, train_market_adversary)
+                                payoff_estimate, train_market_adversary)
 from solvers.robustness.evaluate import child_seed
 from solvers.robustness.robust_trader import RobustTraderConfig, train_independent_trader, train_robust_trader
 
@@ -173,7 +174,7 @@ def manipulator_specs(eff: Config) -> list[str]:
 def self_play_agent(game: pyspiel.Game, eff: Config, seed: np.random.SeedSequence) -> Any:
     """One IDQN with shared parameters playing both seats of the batched market for ``steps`` env steps; its seat-0
     greedy policy."""
-    config = dataclasses.replace(market_dqn_config(eff.steps), share_parameters=True, num_envs=eff.num_envs)
+    config = dataclasses.replace(market_idqn_config(eff.steps), share_parameters=True, num_envs=eff.num_envs)
     learner = IndependentDQN(game, config, seed=seed)
     learner.train(eff.steps)
     return learner.policy(game, 0)

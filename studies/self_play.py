@@ -47,6 +47,7 @@ from marketgames.traders import make_trader, parse_spec
 from solvers.empirical import EmpiricalGame
 from solvers.empirical.backends import BACKENDS
 from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig
+from solvers.marl.best_response import train_best_response
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.population import MATCHMAKING, SelfPlay, SelfPlayConfig, default_learner_config
 
@@ -177,12 +178,10 @@ def best_response(game: pyspiel.Game, eff: Config, target: Any, train_seed: np.r
                   eval_seed: np.random.SeedSequence) -> tuple[float, float]:
     """Train a fresh independent DQN for ``br_steps`` against the frozen ``target`` (seat 1 of every market) and
     return its mean evaluation PnL and the target's."""
-    env_seed, learner_seed = train_seed.spawn(2)
     steps = eff.whole_episodes(eff.br_steps)
     config = default_learner_config("idqn", eff.num_envs, warm=min(2_048, steps // 4))
     assert isinstance(config, IndependentDQNConfig)
-    br = IndependentDQN(RuleOpponentsEnv(game, [target], eff.num_envs, seed=env_seed), config, seed=learner_seed)
-    br.train(steps)
+    br = train_best_response(game, target, steps=steps, num_envs=eff.num_envs, config=config, seed=train_seed)
     pnl, other = evaluate_seat(RuleOpponentsEnv(game, [target], eff.num_envs, seed=eval_seed),
                                greedy(br.policy(game, 0)), eff.eval_episodes)
     return float(pnl.mean()), float(other.mean())

@@ -114,15 +114,13 @@ def learned_exploitability(game: Any, member: Any, config: Any, *, steps: int, e
     of batched markets against ``member`` in seat 1, then the response and the member itself each play
     ``eval_episodes`` episodes per market in seat 0 of the same fresh markets. Returns the response's and the
     member's mean seat-0 payoff and the gain (response minus member, paired by market) with 95% intervals."""
-    from solvers.marl import IndependentDQN
+    from solvers.marl.best_response import train_best_response
     from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
     from solvers.population.workers import torch_threads
 
-    train_seed, learner_seed, eval_seed = seed_sequence(seed).spawn(3)
+    train_seed, eval_seed = seed_sequence(seed).spawn(2)
     with torch_threads(1):
-        br = IndependentDQN(RuleOpponentsEnv(game, [member], config.num_envs, seed=train_seed), config,
-                            seed=learner_seed)
-        br.train(steps)
+        br = train_best_response(game, member, steps=steps, num_envs=config.num_envs, config=config, seed=train_seed)
         mask = np.ones((config.num_envs, game.num_distinct_actions()), bool)
         pnl_br, _ = evaluate_seat(RuleOpponentsEnv(game, [member], config.num_envs, seed=eval_seed),
                                   lambda env, obs: br.act([obs])[0], eval_episodes)

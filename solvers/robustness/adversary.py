@@ -31,33 +31,21 @@ import pyspiel
 
 from marketgames.envs.spaces import market_config
 from marketgames.market.payoffs import _TensorSeat
-from marketgames.seeding import SeedLike, seed_sequence
+from marketgames.seeding import SeedLike
 from solvers.exploitability.approximate import BestResponseConfig, learn_best_response, play_response
 from solvers.exploitability.exact import OBJECTIVES, best_response, policy_values
 from solvers.exploitability.tree import DEFAULT_MAX_NODES
 from solvers.marl.base import ObservationGreedyPolicy
-from solvers.marl.envs import VectorStep
-from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
-from solvers.marl.opponents import RuleOpponentsEnv
+from solvers.marl.best_response import market_idqn_config, train_best_response
 from solvers.rl.checks import is_int, refuse_invalid
-from solvers.rl.dqn import DQNConfig
 from solvers.robustness.evaluate import (Estimate, RobustnessRecord, SeatPolicy, _check_episodes, _check_method,
                                          _check_seat, _check_strategy, _game, child_seed, default_simulator, game_tree,
                                          joint_table)
 
-__all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "SpitefulOpponentsEnv", "adversary_records",
-           "as_trader", "best_response_adversary", "market_dqn_config", "train_market_adversary"]
+__all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "adversary_records", "as_trader",
+           "best_response_adversary", "train_market_adversary"]
 
 ADVERSARY_METHODS = ("auto", "exact", "learned")
-
-
-def market_dqn_config(steps: int, *, env_steps_per_update: int = 128) -> IndependentDQNConfig:
-    """IDQN settings for ``steps`` env steps on the batched market (the marl study's, with epsilon decaying over
-    the first half of the budget and learning from ``min(2048, steps // 4)`` transitions)."""
-    dqn = DQNConfig(hidden=(64, 64), learning_rate=1e-3, batch_size=512, replay_capacity=200_000,
-                    min_buffer=max(1, min(2_048, steps // 4)), target_update_every=50, epsilon_start=1.0,
-                    epsilon_end=0.05, epsilon_decay_steps=max(1, steps // 2), discount=0.95, optimizer="adam")
-    return IndependentDQNConfig(dqn=dqn, env_steps_per_update=env_steps_per_update)
 
 
 @dataclasses.dataclass
@@ -94,25 +82,6 @@ def as_trader(strategy: Any, game: pyspiel.Game) -> Any:
                     "(probabilities(obs)) or a BatchPolicy (batch_probabilities(observations, legal_mask))")
 
 
-class SpitefulOpponentsEnv(RuleOpponentsEnv):
-    """:class:`~solvers.marl.opponents.RuleOpponentsEnv` whose learner (seat 0) is rewarded with minus seat 1's
-    rewards: training on it learns a spiteful adversary of the trader in seat 1."""
-
-    def reset(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-        self._spite = np.zeros(self.num_envs)
-        return super().reset()
-
-    def step(self, actions: Sequence[np.ndarray]) -> VectorStep:
-        out = super().step(actions)
-        reward = -self.last_rewards[:, 1]
-        self._spite += reward
-        returns = np.full((self.num_envs, 1), np.nan)
-        done = out.terminated | out.truncated
-        returns[done, 0] = self._spite[done]
-        self._spite[done] = 0.0
-        return dataclasses.replace(out, rewards=reward[:, None].astype(np.float32), episode_returns=returns)
-
-
 def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: str = "selfish",
                            config: MarketAdversaryConfig | None = None,
                            seed: SeedLike = 0) -> ObservationGreedyPolicy:
@@ -123,20 +92,14 @@ def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: 
     ``target`` may be a list of strategies: market ``b`` seats ``target[b % len(target)]`` (a mixture drawn per
     episode; repeat a member to weight it)."""
     game = _game(game)
-    if market_config(game) is None or game.num_players() != 2:
-        raise ValueError(f"game={game} is not allowed: a market adversary needs a 2-player python_lob_market")
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective={objective!r} is not allowed: expected one of {list(OBJECTIVES)}")
     config = MarketAdversaryConfig() if config is None else config
     if not isinstance(config, MarketAdversaryConfig):
         raise TypeError(f"config={config!r} is not allowed: expected a MarketAdversaryConfig")
-    env_seed, learner_seed = seed_sequence(seed).spawn(2)
-    env_cls = SpitefulOpponentsEnv if objective == "spiteful" else RuleOpponentsEnv
-    targets = list(target) if isinstance(target, (list, tuple)) else [target]
-    env = env_cls(game, [as_trader(t, game) for t in targets], config.num_envs, seed=env_seed)
-    learner = IndependentDQN(env, market_dqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
-                             seed=learner_seed)
-    learner.train(config.steps)
+    targets = [as_trader(t, game) for t in (target if isinstance(target, (list, tuple)) else [target])]
+    learner = train_best_response(game, targets, steps=config.steps, num_envs=config.num_envs, objective=objective,
+                                  config=market_idqn_config(config.steps,
+                                                              env_steps_per_update=config.env_steps_per_update),
+                                  seed=seed)
     policy = learner.policy(game, 0)
     assert isinstance(policy, ObservationGreedyPolicy)  # what MultiAgentLearner.policy builds
     return policy

@@ -26,8 +26,8 @@ from solvers.marl.base import ObservationGreedyPolicy
 from solvers.marl.idqn import IndependentDQN
 from solvers.marl.opponents import RuleOpponentsEnv
 from solvers.rl.checks import is_int, refuse_invalid
-from solvers.robustness.adversary import (OBJECTIVES, MarketAdversaryConfig, as_trader, market_dqn_config,
-                                          train_market_adversary)
+from solvers.marl.best_response import market_idqn_config
+from solvers.robustness.adversary import OBJECTIVES, MarketAdversaryConfig, as_trader, train_market_adversary
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def train_independent_trader(game: pyspiel.Game | str, population: Sequence[Any]
     game = _check(game, population)
     env_seed, learner_seed = seed_sequence(seed).spawn(2)
     env = RuleOpponentsEnv(game, [as_trader(t, game) for t in population], num_envs, seed=env_seed)
-    learner = IndependentDQN(env, market_dqn_config(steps, env_steps_per_update=env_steps_per_update),
+    learner = IndependentDQN(env, market_idqn_config(steps, env_steps_per_update=env_steps_per_update),
                              seed=learner_seed)
     learner.train(steps)
     return learner
@@ -122,7 +122,7 @@ def train_robust_trader(game: pyspiel.Game | str, population: Sequence[Any],
     env_seed, learner_seed, adversary_seed = seed_sequence(seed).spawn(3)
     pool = [as_trader(t, game) for t in population]
     env = RuleOpponentsEnv(game, pool, config.num_envs, seed=env_seed)
-    learner = IndependentDQN(env, market_dqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
+    learner = IndependentDQN(env, market_idqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
                              seed=learner_seed)
     episode = config.num_envs * market_rounds(game)
     adversaries: list[ObservationGreedyPolicy] = []

@@ -147,7 +147,7 @@ def test_learned_market_adversaries_train_on_their_objective():
     """In the market the learned adversary is an IDQN on the batched engine; the spiteful env rewards seat 0 with
     minus seat 1's PnL."""
     from marketgames.traders import make_trader
-    from solvers.robustness.adversary import SpitefulOpponentsEnv
+    from solvers.marl.best_response import SpitefulOpponentsEnv
 
     game = pyspiel.load_game("python_lob_market(players=2,steps=5)")
     zi = make_trader("zi", game)
