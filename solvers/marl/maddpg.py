@@ -11,7 +11,8 @@ the replay holds ``batch_size * 25`` transitions, with Adam at 1e-2, 64-unit lay
 Discrete actions are sampled by Gumbel-max from the masked logits (illegal logits are -inf before the softmax) and
 stored one-hot; the actor's gradient goes through the straight-through Gumbel-softmax (Jang et al. 2017). Box
 actions are ``tanh`` outputs in ``[-1, 1]`` (the critics see these) mapped affinely to the Box bounds, explored
-with Gaussian noise clipped to ``[-1, 1]``.
+with Gaussian noise clipped to ``[-1, 1]``; or (``box_activation="softmax"``) points of the simplex, explored by
+Gumbel-softmax samples, as openai/maddpg acts in the particle environments.
 """
 from __future__ import annotations
 
