@@ -11,7 +11,8 @@ the replay holds ``batch_size * 25`` transitions, with Adam at 1e-2, 64-unit lay
 Discrete actions are sampled by Gumbel-max from the masked logits (illegal logits are -inf before the softmax) and
 stored one-hot; the actor's gradient goes through the straight-through Gumbel-softmax (Jang et al. 2017). Box
 actions are ``tanh`` outputs in ``[-1, 1]`` (the critics see these) mapped affinely to the Box bounds, explored
-with Gaussian noise clipped to ``[-1, 1]``.
+with Gaussian noise clipped to ``[-1, 1]``; or (``box_activation="softmax"``) points of the simplex, explored by
+Gumbel-softmax samples, as openai/maddpg acts in the particle environments.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from solvers.rl.dqn import mlp
 
 __all__ = ["MADDPG", "MADDPGConfig"]
 
+BOX_ACTIVATIONS = ("tanh", "softmax")
+
 
 @dataclass
 class MADDPGConfig:
@@ -49,6 +52,12 @@ class MADDPGConfig:
         exploration_noise: standard deviation of the Gaussian noise on Box actions (in ``[-1, 1]`` units).
         logit_regularization: weight of the mean squared actor output in the actor loss.
         max_grad_norm: gradient-norm clip of actors and critics.
+        box_activation: how an actor's outputs become a Box action. ``"tanh"``: ``tanh`` in ``[-1, 1]`` mapped
+            affinely to the bounds, explored with Gaussian noise (``exploration_noise``; DDPG). ``"softmax"``: a
+            point of the simplex mapped affinely to the bounds (``low + p (high - low)``), ``softmax(logits)`` when
+            greedy and the Gumbel-softmax sample at ``gumbel_temperature`` when exploring and in the actor loss:
+            what openai/maddpg feeds the particle environments (its MPE takes a probability vector per agent,
+            which is mpe2's ``continuous_actions=True`` interface).
         num_envs: copies of the env when the learner is built from a factory of PettingZoo envs (markets of a
             ``MarketVectorEnv`` when built from a ``python_lob_market`` game or its string).
     """
@@ -68,6 +77,7 @@ class MADDPGConfig:
     logit_regularization: float = 1e-3
     max_grad_norm: float = 0.5
     num_envs: int = 1
+    box_activation: str = "tanh"
 
     def __post_init__(self) -> None:
         self.actor_hidden = tuple(int(h) for h in self.actor_hidden)  # checkpoints hand back lists
@@ -85,6 +95,8 @@ class MADDPGConfig:
         expected = {"actor_hidden": "positive sizes", "critic_hidden": "positive sizes", "discount": "in [0, 1]",
                     "tau": "in (0, 1]", "min_buffer": "an int >= 0", "exploration_noise": ">= 0",
                     "logit_regularization": ">= 0", **{name: "an int >= 1" for name in ints}}
+        checks["box_activation"] = self.box_activation in BOX_ACTIVATIONS
+        expected["box_activation"] = f"one of {BOX_ACTIVATIONS}"
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected "
@@ -174,9 +186,23 @@ class MADDPG(MultiAgentLearner):
             raise TypeError(f"action space of agent {self.env.agents[i]!r} is {space!r}: expected a Box")
         return space, low, high
 
+    def _squash(self, raw: torch.Tensor, *, sample: bool) -> torch.Tensor:
+        """A Box agent's actor output in the critics' units: ``tanh`` in ``[-1, 1]``, or (``box_activation``
+        ``"softmax"``) a point of the simplex, the Gumbel-softmax sample if ``sample`` else ``softmax``."""
+        if self.config.box_activation == "tanh":
+            return torch.tanh(raw)
+        if sample:
+            raw = (raw + self._gumbel(raw.shape)) / self.config.gumbel_temperature
+        return torch.softmax(raw, dim=-1)
+
+    def _unit_low(self) -> float:
+        """The lower end of the critics' units of a Box action (their upper end is 1)."""
+        return -1.0 if self.config.box_activation == "tanh" else 0.0
+
     def _to_env(self, i: int, squashed: torch.Tensor) -> np.ndarray:
         space, low, high = self._box(i)
-        return (low + (squashed + 1.0) * 0.5 * (high - low)).numpy().reshape(-1, *space.shape)
+        u = self._unit_low()
+        return (low + (squashed - u) / (1.0 - u) * (high - low)).numpy().reshape(-1, *space.shape)
 
     def _act(self, obs, masks, explore):
         out = []
@@ -188,6 +214,8 @@ class MADDPG(MultiAgentLearner):
                     if explore:
                         logits = logits + self._gumbel(logits.shape)
                     out.append(logits.argmax(dim=-1).numpy())
+                elif self.config.box_activation == "softmax":
+                    out.append(self._to_env(i, self._squash(raw, sample=explore)))
                 else:
                     squashed = torch.tanh(raw)
                     if explore and self.config.exploration_noise > 0:
@@ -207,8 +235,8 @@ class MADDPG(MultiAgentLearner):
                 vectors.append(np.eye(self.action_dims[i], dtype=np.float32)[a])
             else:
                 _, low_t, high_t = self._box(i)
-                low, high = low_t.numpy(), high_t.numpy()
-                vectors.append((2.0 * (a.reshape(len(a), -1) - low) / (high - low) - 1.0).astype(np.float32))
+                low, high, u = low_t.numpy(), high_t.numpy(), self._unit_low()
+                vectors.append((u + (1.0 - u) * (a.reshape(len(a), -1) - low) / (high - low)).astype(np.float32))
         empty = np.zeros((len(out.terminated), 0), bool)
         masks = [m if d else empty for m, d in zip(masks, self.discrete)]
         next_masks = [m if d else empty for m, d in zip(out.final_masks, self.discrete)]
@@ -232,7 +260,7 @@ class MADDPG(MultiAgentLearner):
                     if self.discrete[j]:
                         next_acts.append(self._relaxed(raw, torch.as_tensor(b.next_mask[j][idx]), hard=True))
                     else:
-                        next_acts.append(torch.tanh(raw))
+                        next_acts.append(self._squash(raw, sample=True))
                 q_next = self.target_critics[i](torch.cat(next_obs + next_acts, dim=1)).squeeze(1)
                 target = (torch.as_tensor(b.reward[idx, i])
                           + c.discount * (1.0 - torch.as_tensor(b.done[idx])) * q_next)
@@ -247,7 +275,7 @@ class MADDPG(MultiAgentLearner):
             if self.discrete[i]:
                 own = self._relaxed(raw, torch.as_tensor(b.mask[i][idx]), hard=True)
             else:
-                own = torch.tanh(raw)
+                own = self._squash(raw, sample=True)
             joint = acts[:i] + [own] + acts[i + 1:]
             # the critic's weights get no gradient from the actor loss (its next step zeroes them anyway): frozen,
             # the backward pass skips their weight gradients

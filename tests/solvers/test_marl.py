@@ -236,14 +236,14 @@ def _run_resumed(make, a, b, tmp_path):
     return whole, log, resumed, log_a, log_b
 
 
-@pytest.mark.parametrize("case", ["idqn", "idqn_shared", "maddpg", "maddpg_continuous"])
+@pytest.mark.parametrize("case", ["idqn", "idqn_shared", "maddpg", "maddpg_continuous", "maddpg_softmax"])
 def test_train_save_load_train_equals_uninterrupted_training(case, tmp_path):
     if case.startswith("idqn"):
         make = lambda: IndependentDQN(lambda: lob_market_parallel_env(MARKET),
                                       small_idqn(share_parameters=case == "idqn_shared"), seed=5)
     else:
-        make = lambda: MADDPG(speaker_listener(continuous=case.endswith("continuous")),
-                              small_maddpg(), seed=5)
+        make = lambda: MADDPG(speaker_listener(continuous=case != "maddpg"),
+                              small_maddpg(box_activation="softmax" if case.endswith("softmax") else "tanh"), seed=5)
     # episodes have 5 steps and 2 copies: 40 env steps end every episode
     whole, log, resumed, log_a, log_b = _run_resumed(make, 40, 60, tmp_path)
     assert log_a.loss_steps.size > 0 and log_b.loss_steps.size > 0
@@ -323,10 +323,24 @@ def test_idqn_config_is_validated(kwargs, name):
 
 @pytest.mark.parametrize("field, value", [("tau", 0.0), ("tau", 1.5), ("discount", 2.0), ("batch_size", 0),
                                           ("actor_hidden", (0,)), ("max_grad_norm", 0.0), ("min_buffer", -1),
-                                          ("exploration_noise", -0.1), ("num_envs", 1.5)])
+                                          ("exploration_noise", -0.1), ("num_envs", 1.5),
+                                          ("box_activation", "relu")])
 def test_maddpg_config_is_validated(field, value):
     with pytest.raises(ValueError, match=f"{field}="):
         MADDPGConfig(**{field: value})
+
+
+@pytest.mark.parametrize("explore", [False, True])
+def test_maddpg_softmax_box_actions_are_points_of_the_simplex_scaled_to_the_bounds(explore):
+    learner = MADDPG(speaker_listener(continuous=True), small_maddpg(box_activation="softmax"), seed=0)
+    obs = [np.random.default_rng(1).normal(size=(32, d)).astype(np.float32) for d in learner.env.obs_dims]
+    for space, a in zip(learner.env.action_spaces, learner.act(obs, explore=explore)):
+        assert a.shape == (32, *space.shape) and (a >= space.low).all() and (a <= space.high).all()
+        assert np.allclose(((a - space.low) / (space.high - space.low)).sum(axis=1), 1.0, atol=1e-5)
+    learner.train(80)  # stored vectors are the simplex points again (the critics' units)
+    b = learner.buffer
+    for action in b.action:
+        assert np.allclose(action[:b.size].sum(axis=1), 1.0, atol=1e-5) and (action[:b.size] >= 0).all()
 
 
 def test_idqn_refuses_sharing_across_different_spaces_and_box_actions():
