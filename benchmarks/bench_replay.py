@@ -12,7 +12,6 @@ GOOG sample (``../shared/data/lobster``) is used; without that, the benchmark sa
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,14 +20,7 @@ from marketgames.book.reference import NaiveOrderBook
 from marketgames.data import load_day, shared_sample
 from marketgames.data.replay import replay
 
-
-def _time(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from benchmarks.bench_orderbook import median_time
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -61,8 +53,8 @@ def main(argv: list[str] | None = None) -> dict:
     fast, slow = replay(naive_part), replay(naive_part, book_factory=NaiveOrderBook)
     if fast != slow:
         raise AssertionError("the order book and the reference book replay differently")
-    book_s = _time(lambda: replay(part), runs)
-    naive_s = _time(lambda: replay(naive_part, book_factory=NaiveOrderBook), runs)
+    book_s = median_time(lambda: replay(part), runs)
+    naive_s = median_time(lambda: replay(naive_part, book_factory=NaiveOrderBook), runs)
     book_rate, naive_rate = len(part) / book_s, len(naive_part) / naive_s
     out.write(f"{'book':<28}{'rows':>9}{'seconds':>10}{'messages/s':>13}{'x reference':>13}\n")
     out.write(f"{'OrderBook (numba kernels)':<28}{len(part):>9,}{book_s:>10.3f}{book_rate:>13,.0f}"

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import Param, RuleTrader
+from .observation import ActionLayout
 
 _MAX_POSITION = Param(None, "largest |inventory| the trader builds (default: the market's position_limit)", int,
                       low=1)
@@ -70,13 +71,7 @@ class Spoofer(RuleTrader):
                          np.where(inv - rs > -cap, A.limit_sell(k), A.HOLD))
         if not p["spoof"]:
             spoof = np.full(obs.shape[0], A.HOLD)
-        if p["trade_order"] == "market":
-            sell, buy = A.MARKET_SELL, A.MARKET_BUY
-        else:
-            sell, buy = A.limit_sell(0), A.limit_buy(0)
-        trade = np.where(spoof_buy, np.where(inv - rs > -cap, sell, A.HOLD),
-                         np.where(inv + rb < cap, buy, A.HOLD))
-        cancel = np.where(rb + rs > 0, A.CANCEL, A.HOLD)
+        trade, cancel = _trade_and_cancel(A, p["trade_order"], spoof_buy, inv, rb, rs, cap)
         action = np.where(phase == 0, spoof, np.where(phase == 1, trade, cancel))
         return A.one_hot(action)
 
@@ -132,13 +127,7 @@ class Layering(RuleTrader):
                          np.where(inv - rs > -cap, A.limit_sell(k), A.HOLD))
         if not p["spoof"]:
             layer = np.full(obs.shape[0], A.HOLD)
-        if p["trade_order"] == "market":
-            sell, buy = A.MARKET_SELL, A.MARKET_BUY
-        else:
-            sell, buy = A.limit_sell(0), A.limit_buy(0)
-        trade = np.where(layer_buy, np.where(inv - rs > -cap, sell, A.HOLD),
-                         np.where(inv + rb < cap, buy, A.HOLD))
-        cancel = np.where(rb + rs > 0, A.CANCEL, A.HOLD)
+        trade, cancel = _trade_and_cancel(A, p["trade_order"], layer_buy, inv, rb, rs, cap)
         action = np.where(phase < n, layer, np.where(phase == n, trade, cancel))
         return A.one_hot(action)
 
@@ -244,3 +233,12 @@ class PredatoryTaker(RuleTrader):
         unwind = np.where(((inv > 0) & (rb > 0)) | ((inv < 0) & (rs > 0)), A.CANCEL, unwind)
         action = np.where(buy, A.MARKET_BUY, np.where(sell, A.MARKET_SELL, unwind))
         return A.one_hot(action)
+
+
+def _trade_and_cancel(A: ActionLayout, trade_order: str, fake_buy: np.ndarray, inv: np.ndarray, rb: np.ndarray, rs: np.ndarray,
+                      cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a spoofer or layerer does after its fake orders: the genuine trade on the other side (market or at the
+    touch, within the position limit), then the cancel that withdraws everything it has resting."""
+    sell, buy = (A.MARKET_SELL, A.MARKET_BUY) if trade_order == "market" else (A.limit_sell(0), A.limit_buy(0))
+    trade = np.where(fake_buy, np.where(inv - rs > -cap, sell, A.HOLD), np.where(inv + rb < cap, buy, A.HOLD))
+    return trade, np.where(rb + rs > 0, A.CANCEL, A.HOLD)
