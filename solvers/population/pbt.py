@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ from marketgames.seeding import SeedLike, seed_sequence
 from solvers.checkpoint import load_checkpoint, save_checkpoint
 from solvers.empirical import EmpiricalGame
 from solvers.marl import IndependentDQNConfig, ObservationGreedyPolicy
+from solvers.population.exploit_explore import SEARCH_SPACE, Hyperparameter, explore, truncation_selection
 from solvers.population.lineage import CopyEvent, Lineage, MemberRecord
 from solvers.population.metrics import FITNESS, Fitness, diversity, fitness, learned_exploitability
 from solvers.population.metrics import population_nash_conv
@@ -62,51 +62,6 @@ __all__ = ["Hyperparameter", "PBT", "PBTConfig", "SEARCH_SPACE", "default_learne
 
 _KIND = "PBT"
 _PURPOSE = {"init": 0, "train": 1, "game": 2, "exploit": 3, "states": 4, "state_actions": 5, "hyper": 6}
-
-
-@dataclasses.dataclass(frozen=True)
-class Hyperparameter:
-    """One dimension of the search space: a range ``[low, high]`` (``log``: sampled log-uniformly) or a finite
-    set of ``choices``; ``perturb=False`` keeps it fixed after the first draw (explore neither perturbs nor
-    resamples it)."""
-
-    low: float
-    high: float
-    log: bool = False
-    choices: tuple[float, ...] = ()
-    perturb: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "choices", tuple(self.choices))
-        if not (isinstance(self.low, (int, float)) and isinstance(self.high, (int, float))
-                and math.isfinite(self.low) and math.isfinite(self.high) and self.low <= self.high):
-            raise ValueError(f"low={self.low!r}, high={self.high!r} are not allowed: expected finite low <= high")
-        if self.log and self.low <= 0:
-            raise ValueError(f"low={self.low!r} is not allowed with log=True: expected low > 0")
-        if any(not self.low <= c <= self.high for c in self.choices):
-            raise ValueError(f"choices={self.choices!r} are not allowed: expected values in [{self.low}, {self.high}]")
-
-    def sample(self, rng: np.random.Generator) -> float:
-        if self.choices:
-            return float(self.choices[int(rng.integers(len(self.choices)))])
-        if self.log:
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-        return float(rng.uniform(self.low, self.high))
-
-    def clip(self, value: float) -> float:
-        """``value`` inside the range (the nearest choice for a finite set)."""
-        if self.choices:
-            return float(min(self.choices, key=lambda c: abs(c - value)))
-        return float(min(max(value, self.low), self.high))
-
-
-#: The default search space (see the module docstring).
-SEARCH_SPACE: dict[str, Hyperparameter] = {
-    "learning_rate": Hyperparameter(1e-4, 3e-3, log=True),
-    "discount": Hyperparameter(0.8, 0.99),
-    "epsilon": Hyperparameter(0.01, 0.2, log=True),
-    "width": Hyperparameter(32, 128, choices=(32, 64, 128), perturb=False),
-}
 
 
 def default_learner() -> IndependentDQNConfig:
@@ -221,42 +176,6 @@ def member_config(config: PBTConfig, hyperparameters: Mapping[str, float]) -> In
     if "width" in hyperparameters:
         changes["hidden"] = (int(hyperparameters["width"]),) * max(1, len(base.dqn.hidden))
     return dataclasses.replace(base, dqn=dataclasses.replace(base.dqn, **changes))
-
-
-def truncation_selection(fitness: Sequence[float] | np.ndarray, quantile_fraction: float,
-                         rng: np.random.Generator) -> dict[int, int]:
-    """Exploit by truncation selection (Jaderberg et al. 2017; Ray Tune's ``PopulationBasedTraining``): rank the
-    members by fitness (ties: the lower index ranks higher), take ``q = ceil(N * quantile_fraction)`` (at most
-    ``N // 2``) at the bottom and at the top; each bottom member copies a top member drawn uniformly from ``rng``
-    (in order of the bottom members' indices). Returns ``{bottom member: top member}`` (empty when ``q = 0``)."""
-    values = np.asarray(fitness, float)
-    if values.ndim != 1 or not np.isfinite(values).all():
-        raise ValueError(f"fitness={fitness!r} is not allowed: expected a 1-d sequence of finite numbers")
-    if not 0 < quantile_fraction <= 0.5:
-        raise ValueError(f"quantile_fraction={quantile_fraction!r} is not allowed: expected a number in (0, 0.5]")
-    n = len(values)
-    q = min(int(math.ceil(n * quantile_fraction)), n // 2)
-    order = sorted(range(n), key=lambda i: (-values[i], i))  # best first
-    top, bottom = order[:q], sorted(order[n - q:])
-    return {int(i): int(top[int(rng.integers(q))]) for i in bottom}
-
-
-def explore(hyperparameters: Mapping[str, float], space: Mapping[str, Hyperparameter], rng: np.random.Generator, *,
-            resample_probability: float = 0.25, factors: tuple[float, float] = (0.8, 1.2)) -> dict[str, float]:
-    """Explore (Jaderberg et al. 2017): each perturbable hyper-parameter, in sorted name order, is resampled from
-    the space with probability ``resample_probability``, else multiplied by ``factors[0]`` or ``factors[1]``
-    (equally likely) and clipped to the space; the others are kept. Two draws per hyper-parameter, always."""
-    out = dict(hyperparameters)
-    for name in sorted(space):
-        h = space[name]
-        if not h.perturb:
-            continue
-        u, pick = rng.random(), rng.integers(2)
-        if u < resample_probability:
-            out[name] = h.sample(rng)
-        else:
-            out[name] = h.clip(float(hyperparameters[name]) * factors[int(pick)])
-    return out
 
 
 def _child(root: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
