@@ -357,8 +357,9 @@ class PBT:
         egame = EmpiricalGame(self.game, self.policies + self.traders(), symmetric=True, names=self.strategy_names(),
                               seed=_child(self.root, _PURPOSE["game"], g), simulator=BatchedMarketSimulator(),
                               confidence=c.confidence)
-        episodes = egame.sample(min_samples=c.eval_episodes, batch_size=c.eval_episodes,
-                                backend=self.pool.simulation_backend())
+        with torch_threads(1):  # as every worker's batches: one core per task, the same sums on every backend
+            episodes = egame.sample(min_samples=c.eval_episodes, batch_size=c.eval_episodes,
+                                    backend=self.pool.simulation_backend())
         payoffs, errors = egame.payoffs, egame.standard_errors
         fit = fitness(payoffs, errors, n, c.fitness, confidence=c.confidence)
         with torch_threads(1):

@@ -268,7 +268,8 @@ class RayWorkers(Workers):
 
 def _run_chunk(args: tuple[SimulationSpec, np.random.SeedSequence, list[Task]]) -> list[BatchStats]:
     spec, root, tasks = args
-    return run_tasks(spec, root, tasks)
+    with torch_threads(1):  # one core per worker: 2 workers x 2 numba/torch threads each would oversubscribe 2 cores
+        return run_tasks(spec, root, tasks)
 
 
 class MapBackend(Backend):
