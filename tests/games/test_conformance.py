@@ -201,3 +201,13 @@ def market_configs(draw):
 def test_check_game_on_random_configurations(game_string, seed):
     report = C.check_game(game_string, num_sims=2, seed=seed)
     assert report.terminals == 2
+
+
+def test_check_all_traders_reports_on_every_registered_trader():
+    """Every trader of the registry either passes on the default market or refuses it with a clear error."""
+    from marketgames.traders import TRADERS
+
+    out = C.check_all_traders("python_lob_market(players=2,steps=3)", num_sims=1)
+    assert set(out) == set(TRADERS)
+    assert all(isinstance(r, (C.ConformanceReport, ValueError)) for r in out.values())
+    assert sum(isinstance(r, C.ConformanceReport) for r in out.values()) >= len(TRADERS) - 2
