@@ -39,13 +39,13 @@ from typing import Any
 import numpy as np
 import pyspiel
 import torch
-from scipy import stats
 
 from marketgames.envs import LobMarketParallelEnv, MarketVectorEnv
 from marketgames.traders import make_trader
 from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig
 from solvers.marl.opponents import RuleOpponentsEnv, evaluate_seat
 from solvers.rl.dqn import DQNConfig
+from solvers.stats import mean_interval
 
 GAME = "python_lob_market(players=2,steps=20)"
 PARTS = ("act", "env", "buffer", "learn")
@@ -122,12 +122,6 @@ def _row(name: str, run: Run, base: Run | None) -> str:
     return f"{name:36s} {run.rate:10,.0f}  {ratio:>8}   {parts}  {rest:6.0%}   {target:>6}"
 
 
-def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval over seeds."""
-    half = float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
-    return float(np.mean(values)), float(np.mean(values)) - half, float(np.mean(values)) + half
-
-
 def evaluation_pnl(learner: IndependentDQN | MADDPG, *, markets: int, episodes: int, seed: int) -> float:
     """Mean PnL of agent 0's greedy policy in seat 0 against the rule population (market ``b`` plays
     ``OPPONENTS[b % 5]``), over ``markets * episodes`` episodes of markets seeded by ``seed``."""
@@ -157,9 +151,9 @@ def quality(name: str, *, steps: int, seeds: int, markets: int, episodes: int) -
             learner.train(steps)
             pnl[label][s] = evaluation_pnl(learner, markets=markets, episodes=episodes, seed=1_000 + s)
     cells = [f"{label}: {m:7.2f} [{lo:6.2f}, {hi:6.2f}]" for label, (m, lo, hi) in
-             ((label, interval(v)) for label, v in pnl.items())]
+             ((label, mean_interval(v)) for label, v in pnl.items())]
     one, vec = pnl.values()
-    m, lo, hi = interval(vec - one)
+    m, lo, hi = mean_interval(vec - one)
     verdict = ("vector better" if lo > 0 else "vector worse" if hi < 0 else "not distinguishable")
     _out(f"{name:7s} {'   '.join(cells)}   vector - one market: {m:6.2f} [{lo:6.2f}, {hi:6.2f}] ({verdict})")
 

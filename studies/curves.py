@@ -4,22 +4,14 @@ Used by :mod:`studies.marl` and :mod:`studies.self_play`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+
+from solvers.stats import mean_interval as interval
 
 __all__ = ["CURVE_POINTS", "binned_curve", "curve_bands", "curve_grid", "interval"]
 
 CURVE_POINTS = 10
-
-
-def interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval over seeds."""
-    x = np.asarray(values, float)
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
-    return mean, mean - half, mean + half
 
 
 def curve_grid(steps: int, episode_steps: int) -> np.ndarray:

@@ -38,12 +38,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyspiel
-from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market.config import MarketConfig
 from marketgames.traders import make_trader, parse_spec
 from solvers.robustness import DAMAGE_MEASURES, MarketDamage, market_damage, market_measures
+from solvers.stats import mean_interval
 
 from . import manipulation_plots
 from .cli import run_cli
@@ -176,9 +176,8 @@ def _span(d: dict[str, Any]) -> str:
 
 def _interval(x: np.ndarray) -> dict[str, float]:
     x = x[np.isfinite(x)]
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return {"difference": mean, "ci_low": mean - half, "ci_high": mean + half, "episodes": int(x.size)}
+    mean, low, high = mean_interval(x)
+    return {"difference": mean, "ci_low": low, "ci_high": high, "episodes": int(x.size)}
 
 
 def _damage_dict(d: MarketDamage) -> dict[str, Any]:

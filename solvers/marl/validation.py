@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from scipy import stats
 
 from marketgames.seeding import as_generator
 from solvers.marl.envs import ParallelEnvVector, checked_action_spaces
 from solvers.marl.idqn import IndependentDQN, IndependentDQNConfig
 from solvers.marl.maddpg import MADDPG, MADDPGConfig
+from solvers.stats import mean_halfwidth
 
-__all__ = ["TASKS", "Curve", "evaluate", "learning_curves", "mean_ci"]
+__all__ = ["TASKS", "Curve", "evaluate", "learning_curves", "mean_halfwidth"]
 
 
 def _mpe(name: str, continuous: bool) -> Callable[[], Any]:
@@ -38,17 +38,6 @@ def _mpe(name: str, continuous: bool) -> Callable[[], Any]:
 TASKS: dict[str, Callable[[], Any]] = {
     "speaker_listener": _mpe("speaker_listener", False), "speaker_listener_continuous": _mpe("speaker_listener", True),
     "spread": _mpe("spread", False), "spread_continuous": _mpe("spread", True)}
-
-
-def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and half-width of the t-based 95% confidence interval along ``axis``."""
-    values = np.asarray(values, np.float64)
-    k = values.shape[axis]
-    mean = values.mean(axis=axis)
-    if k < 2:
-        return mean, np.full_like(mean, np.nan)
-    half = stats.t.ppf(0.975, k - 1) * values.std(axis=axis, ddof=1) / np.sqrt(k)
-    return mean, half
 
 
 def evaluate(learner: Any | None, factory: Callable[[], Any], *, episodes: int = 50, seed: int = 10_000
@@ -135,9 +124,9 @@ def main(argv: list[str] | None = None) -> None:
             config = default_config(algo, box_activation=args.box_activation) if algo == "maddpg" else None
             curve = learning_curves(task, algo, steps=args.steps, seeds=args.seeds, points=args.points,
                                     config=config)
-            r_mean, r_half = mean_ci(curve.random)
+            r_mean, r_half = mean_halfwidth(curve.random)
             out.write(f"{task} {algo}: random policy {r_mean:.2f} +- {r_half:.2f} (95% CI over episodes)\n")
-            mean, half = mean_ci(curve.returns)
+            mean, half = mean_halfwidth(curve.returns)
             for step, m, h in zip(curve.steps, mean, half):
                 out.write(f"  env steps {step:>7d}: {m:8.2f} +- {h:.2f} (95% CI over {args.seeds} seeds)\n")
             out.flush()

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from solvers.stats import mean_interval
+
 from marketgames.seeding import SeedLike, seed_sequence
 from solvers.equilibrium import alpharank, nash, nash_conv
 
@@ -128,11 +130,6 @@ def learned_exploitability(game: Any, member: Any, config: Any, *, steps: int, e
                                     lambda env, obs: np.argmax(member.batch_probabilities(obs, mask), axis=1),
                                     eval_episodes)
 
-    def interval(x: np.ndarray) -> tuple[float, float, float]:
-        x = np.asarray(x, float).ravel()
-        half = float(sps.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-        return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
-
-    return {"response_payoff": interval(pnl_br), "member_payoff": interval(pnl_self),
-            "gain": interval(pnl_br - pnl_self),
+    return {"response_payoff": mean_interval(pnl_br), "member_payoff": mean_interval(pnl_self),
+            "gain": mean_interval(pnl_br - pnl_self),
             "steps": int(steps), "episodes": int(pnl_br.size)}

@@ -30,7 +30,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pyspiel
-from scipy import stats
 
 import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market import rules as R
@@ -40,6 +39,7 @@ from marketgames.market.payoffs import _TensorSeat  # the one adapter of a Batch
 from marketgames.market.population import population_actions
 from marketgames.seeding import SeedLike
 from marketgames.traders import ActionLayout, ObservationLayout, make_trader
+from solvers.stats import mean_halfwidth
 
 __all__ = ["DAMAGE_MEASURES", "MarketDamage", "PairedDifference", "idle_seat", "market_damage", "market_measures"]
 
@@ -226,8 +226,7 @@ def _paired(name: str, treated: np.ndarray, baseline: np.ndarray, confidence: fl
         return PairedDifference(name, nan, nan, nan, nan, nan, nan, n, confidence)
     d = a - b
     sem = float(d.std(ddof=1) / math.sqrt(n))
-    half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * sem
-    mean = float(d.mean())
+    mean, half = (float(v) for v in mean_halfwidth(d, confidence=confidence))
     return PairedDifference(name, float(a.mean()), float(b.mean()), mean, sem, mean - half, mean + half, n,
                             confidence)
 

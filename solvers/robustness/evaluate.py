@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pyspiel
 from open_spiel.python import policy as os_policy
-from scipy import stats
 
 from marketgames.envs.spaces import market_config
 from marketgames.market.payoffs import BatchedMarketSimulator
@@ -32,6 +31,7 @@ from marketgames.seeding import SeedLike, seed_sequence
 from solvers.empirical.simulate import OpenSpielSimulator
 from solvers.exploitability.exact import policy_table, policy_values
 from solvers.exploitability.tree import DEFAULT_MAX_NODES, GameNotSupportedError, GameTree, build_tree
+from solvers.stats import mean_halfwidth
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,9 @@ class Estimate:
         x = np.asarray(values, np.float64).ravel()
         if x.size < 2:
             raise ValueError(f"values of size {x.size} are not allowed: an interval over seeds needs at least 2")
-        mean, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
-        half = float(stats.t.ppf(0.975, x.size - 1)) * se
-        return cls(mean, mean - half, mean + half, se, int(x.size))
+        mean, half = mean_halfwidth(x)
+        return cls(float(mean), float(mean - half), float(mean + half), float(x.std(ddof=1) / np.sqrt(x.size)),
+                   int(x.size))
 
     @classmethod
     def combine(cls, estimates: Sequence[Estimate], weights: Sequence[float] | np.ndarray) -> Estimate:

@@ -13,7 +13,8 @@ import torch
 from mpe2 import simple_spread_v3
 
 from solvers.marl import MADDPG, IndependentDQN, IndependentDQNConfig, MADDPGConfig
-from solvers.marl.validation import TASKS, evaluate, mean_ci
+from solvers.marl.validation import TASKS, evaluate
+from solvers.stats import mean_halfwidth
 
 
 def spread(continuous: bool):
@@ -28,7 +29,7 @@ def _check_learns(make, factory, steps):
         random = evaluate(None, factory, episodes=64)
         learner.train(steps)
         trained = evaluate(learner, factory, episodes=64)
-    gain, half = mean_ci(trained - untrained)
+    gain, half = mean_halfwidth(trained - untrained)
     assert gain - half > 0, (trained.mean(), untrained.mean(), random.mean())
 
 
@@ -53,5 +54,5 @@ def test_maddpg_beats_random_and_untrained_on_speaker_listener_over_seeds():
             learner.train(4_000)
             trained[s] = evaluate(learner, factory, episodes=32, seed=100 + s).mean()
     for baseline in (untrained, random):
-        gain, half = mean_ci(trained - baseline)
+        gain, half = mean_halfwidth(trained - baseline)
         assert gain - half > 0, (trained, untrained, random)
