@@ -33,7 +33,7 @@ from .batched import BatchedMarket
 from .config import MarketConfig
 from .population import play_population
 
-__all__ = ["BatchPolicy", "BatchedMarketSimulator"]
+__all__ = ["BatchPolicy", "BatchedMarketSimulator", "TensorSeat", "batched_seat", "is_batchable"]
 
 
 @runtime_checkable
@@ -51,7 +51,7 @@ class BatchPolicy(Protocol):
     def batch_probabilities(self, observations: np.ndarray, legal_mask: np.ndarray) -> np.ndarray: ...
 
 
-class _TensorSeat:
+class TensorSeat:
     """A :class:`BatchPolicy` as a seat of :func:`~marketgames.market.population.play_population`: integer
     observations scaled to the observation tensor, then the policy's probabilities, checked."""
 
@@ -89,7 +89,7 @@ class BatchedMarketSimulator:
         """Raise unless ``game`` is a ``python_lob_market`` and every strategy is a batchable strategy of it."""
         config = _config(game)
         for k, s in enumerate(strategies):
-            if not (_is_trader(s) or _is_batch_policy(s)):
+            if not is_batchable(s):
                 raise TypeError(f"strategies[{k}]={s!r} cannot be played on the batched market: it has neither "
                                 "probabilities(obs) -> (B, num_actions) (rule-based traders) nor "
                                 "batch_probabilities(observations, legal_mask) -> (B, num_actions) (BatchPolicy, "
@@ -107,8 +107,7 @@ class BatchedMarketSimulator:
                              f"({config.players})")
         self.check(game, seats)
         # a rule trader is its own seat; a BatchPolicy reads the observation tensor (one observer per policy)
-        players = [s if _is_trader(s) else _TensorSeat(s, game, config.num_actions, f"seats[{p}]")
-                   for p, s in enumerate(seats)]
+        players = [batched_seat(s, game, f"seats[{p}]") for p, s in enumerate(seats)]
         out = np.empty((int(episodes), config.players))
         if episodes <= 0:
             return out
@@ -123,8 +122,22 @@ def _is_trader(strategy: Any) -> bool:
     return callable(getattr(strategy, "probabilities", None))
 
 
-def _is_batch_policy(strategy: Any) -> bool:
-    return callable(getattr(strategy, "batch_probabilities", None))
+def is_batchable(strategy: Any) -> bool:
+    """Whether the batched engine can seat ``strategy``: a rule trader (``probabilities(int_obs)``) or a
+    :class:`BatchPolicy` (``batch_probabilities(observations, legal_mask)``)."""
+    return _is_trader(strategy) or callable(getattr(strategy, "batch_probabilities", None))
+
+
+def batched_seat(strategy: Any, game: Any, label: str = "strategy") -> Any:
+    """``strategy`` as a seat of the batched engine (``probabilities(int_obs) -> (B, num_actions)``): a rule trader
+    as it is, a :class:`BatchPolicy` read through its seat's observation tensors (:class:`TensorSeat`). The one
+    adapter the simulator, the learners' opponent envs and the robustness measures share."""
+    if _is_trader(strategy):
+        return strategy
+    if not is_batchable(strategy):
+        raise TypeError(f"{label}={strategy!r} cannot be played on the batched market: expected a rule trader "
+                        "(probabilities(obs)) or a BatchPolicy (batch_probabilities(observations, legal_mask))")
+    return TensorSeat(strategy, game, _config(game).num_actions, label)
 
 
 def _own_config(strategy: Any, default: MarketConfig) -> MarketConfig:

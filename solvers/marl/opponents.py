@@ -23,7 +23,7 @@ from gymnasium import spaces
 
 from marketgames.envs.spaces import market_config, scale_observations
 from marketgames.market.batched import STREAM_FIRST_SEAT, BatchedMarket
-from marketgames.market.payoffs import _TensorSeat
+from marketgames.market.payoffs import batched_seat, is_batchable
 from marketgames.market.population import sample_rows
 from marketgames.seeding import SeedLike, seed_sequence
 from solvers.marl.envs import MultiAgentVectorEnv, VectorStep, _check_actions
@@ -77,7 +77,7 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
         """Seat ``opponents[opponent_index[b]]`` in market ``b`` from the next step on (call it between episodes
         to re-seat whole episodes)."""
         index = np.asarray(opponent_index)
-        if len(opponents) < 1 or not all(_is_trader(t) or _is_batch_policy(t) for t in opponents):
+        if len(opponents) < 1 or not all(is_batchable(t) for t in opponents):
             raise ValueError(f"opponents={opponents!r} is not allowed: expected at least one trader with "
                              "probabilities(obs) or batch_probabilities(observations, legal_mask)")
         if index.shape != (self.num_envs,) or index.dtype.kind not in "iu" or index.min() < 0 \
@@ -86,8 +86,7 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
                              f"in [0, {len(opponents) - 1}]")
         self.opponents = list(opponents)
         # a BatchPolicy reads its seat's observation tensor (the scaling the batched simulator uses)
-        self._seats = [t if _is_trader(t) else _TensorSeat(t, self.game, self.config.num_actions, f"opponents[{k}]")
-                       for k, t in enumerate(self.opponents)]
+        self._seats = [batched_seat(t, self.game, f"opponents[{k}]") for k, t in enumerate(self.opponents)]
         self.opponent_index = index.astype(np.int64)
         self._rows = [np.flatnonzero(self.opponent_index == k) for k in range(len(self.opponents))]
 
@@ -146,14 +145,6 @@ class RuleOpponentsEnv(MultiAgentVectorEnv):
             self.int_obs, obs = ints, final
         return VectorStep([obs], [self._mask.copy()], rewards[:, :1].astype(np.float32), [final],
                           [self._mask.copy()], done.copy(), np.zeros(self.num_envs, bool), episode_returns)
-
-
-def _is_trader(opponent: Any) -> bool:
-    return callable(getattr(opponent, "probabilities", None))
-
-
-def _is_batch_policy(opponent: Any) -> bool:
-    return callable(getattr(opponent, "batch_probabilities", None))
 
 
 def evaluate_seat(env: RuleOpponentsEnv, act: Callable[[RuleOpponentsEnv, np.ndarray], np.ndarray],

@@ -30,7 +30,6 @@ import numpy as np
 import pyspiel
 
 from marketgames.envs.spaces import market_config
-from marketgames.market.payoffs import _TensorSeat
 from marketgames.seeding import SeedLike
 from solvers.exploitability.approximate import BestResponseConfig, learn_best_response, play_response
 from solvers.exploitability.exact import OBJECTIVES, best_response, policy_values
@@ -42,7 +41,7 @@ from solvers.robustness.evaluate import (Estimate, RobustnessRecord, SeatPolicy,
                                          _check_seat, _check_strategy, _game, child_seed, default_simulator, game_tree,
                                          joint_table)
 
-__all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "adversary_records", "as_trader",
+__all__ = ["ADVERSARY_METHODS", "OBJECTIVES", "MarketAdversaryConfig", "adversary_records",
            "best_response_adversary", "train_market_adversary"]
 
 ADVERSARY_METHODS = ("auto", "exact", "learned")
@@ -70,18 +69,6 @@ class MarketAdversaryConfig:
         })
 
 
-def as_trader(strategy: Any, game: pyspiel.Game) -> Any:
-    """``strategy`` as a seat of the batched market (``probabilities(int_obs)``): rule traders as they are,
-    :class:`marketgames.market.payoffs.BatchPolicy` strategies (trained agents) scaled to their observation
-    tensors."""
-    if callable(getattr(strategy, "probabilities", None)):
-        return strategy
-    if callable(getattr(strategy, "batch_probabilities", None)):
-        return _TensorSeat(strategy, game, game.num_distinct_actions(), repr(strategy))
-    raise TypeError(f"strategy={strategy!r} is not allowed in the batched market: expected a rule trader "
-                    "(probabilities(obs)) or a BatchPolicy (batch_probabilities(observations, legal_mask))")
-
-
 def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: str = "selfish",
                            config: MarketAdversaryConfig | None = None,
                            seed: SeedLike = 0) -> ObservationGreedyPolicy:
@@ -95,8 +82,7 @@ def train_market_adversary(game: pyspiel.Game | str, target: Any, *, objective: 
     config = MarketAdversaryConfig() if config is None else config
     if not isinstance(config, MarketAdversaryConfig):
         raise TypeError(f"config={config!r} is not allowed: expected a MarketAdversaryConfig")
-    targets = [as_trader(t, game) for t in (target if isinstance(target, (list, tuple)) else [target])]
-    learner = train_best_response(game, targets, steps=config.steps, num_envs=config.num_envs, objective=objective,
+    learner = train_best_response(game, target, steps=config.steps, num_envs=config.num_envs, objective=objective,
                                   config=market_idqn_config(config.steps,
                                                               env_steps_per_update=config.env_steps_per_update),
                                   seed=seed)

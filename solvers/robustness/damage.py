@@ -35,7 +35,7 @@ import marketgames  # noqa: F401  (registers python_lob_market)
 from marketgames.market import rules as R
 from marketgames.market.batched import BatchedMarket
 from marketgames.market.config import MarketConfig
-from marketgames.market.payoffs import _TensorSeat  # the one adapter of a BatchPolicy to a batched seat
+from marketgames.market.payoffs import batched_seat
 from marketgames.market.population import population_actions
 from marketgames.seeding import SeedLike
 from marketgames.traders import ActionLayout, ObservationLayout, make_trader
@@ -156,7 +156,7 @@ def _seat_strategy(strategy: Any, game: Any, config: MarketConfig, seat: int, wh
             raise ValueError(f"{what}={strategy!r} is not allowed: it plays seats {list(seats)}, not seat {seat}")
         return strategy
     if callable(getattr(strategy, "batch_probabilities", None)):
-        return _TensorSeat(strategy, game, config.num_actions, what)
+        return batched_seat(strategy, game, what)
     raise TypeError(f"{what}={strategy!r} is not allowed: expected a trader spec, a rule trader "
                     "(probabilities(obs)) or a BatchPolicy (batch_probabilities(observations, legal_mask))")
 

@@ -27,7 +27,7 @@ from solvers.marl.idqn import IndependentDQN
 from solvers.marl.opponents import RuleOpponentsEnv
 from solvers.rl.checks import is_int, refuse_invalid
 from solvers.marl.best_response import market_idqn_config
-from solvers.robustness.adversary import OBJECTIVES, MarketAdversaryConfig, as_trader, train_market_adversary
+from solvers.robustness.adversary import OBJECTIVES, MarketAdversaryConfig, train_market_adversary
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def train_independent_trader(game: pyspiel.Game | str, population: Sequence[Any]
     """The baseline: an independent DQN trained ``steps`` env steps in seat 0 against ``population`` (seat 1)."""
     game = _check(game, population)
     env_seed, learner_seed = seed_sequence(seed).spawn(2)
-    env = RuleOpponentsEnv(game, [as_trader(t, game) for t in population], num_envs, seed=env_seed)
+    env = RuleOpponentsEnv(game, list(population), num_envs, seed=env_seed)
     learner = IndependentDQN(env, market_idqn_config(steps, env_steps_per_update=env_steps_per_update),
                              seed=learner_seed)
     learner.train(steps)
@@ -120,7 +120,7 @@ def train_robust_trader(game: pyspiel.Game | str, population: Sequence[Any],
     if not isinstance(config, RobustTraderConfig):
         raise TypeError(f"config={config!r} is not allowed: expected a RobustTraderConfig")
     env_seed, learner_seed, adversary_seed = seed_sequence(seed).spawn(3)
-    pool = [as_trader(t, game) for t in population]
+    pool = list(population)
     env = RuleOpponentsEnv(game, pool, config.num_envs, seed=env_seed)
     learner = IndependentDQN(env, market_idqn_config(config.steps, env_steps_per_update=config.env_steps_per_update),
                              seed=learner_seed)
@@ -143,7 +143,7 @@ def train_robust_trader(game: pyspiel.Game | str, population: Sequence[Any],
                                            config=adversary_config, seed=seeds[g])
         adversaries.append(adversary)
         objectives.append(objective)
-        opponents = [*pool, *(as_trader(a, game) for a in adversaries)]
+        opponents = [*pool, *adversaries]
         env.set_opponents(opponents, np.arange(env.num_envs) % len(opponents))
         logger.info("generation %d: a %s adversary joined the pool after %d env steps", g, objective,
                     learner.env_steps)

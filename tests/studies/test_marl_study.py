@@ -144,7 +144,7 @@ def test_a_frozen_learner_opponent_plays_as_on_the_batched_payoff_simulator():
     """A learner's frozen OpenSpiel policy (a BatchPolicy) in seat 1 of RuleOpponentsEnv: with a rule trader drawing
     seat 0's actions from the market's own uniforms, the episodes are play_population's with the policy read
     through the batched simulator's seat adapter (seat 1's observation tensors), return for return."""
-    from marketgames.market.payoffs import _TensorSeat
+    from marketgames.market.payoffs import TensorSeat
 
     game = pyspiel.load_game(GAME)
     zi = make_trader("zi", game, player_ids=[1])
@@ -154,7 +154,7 @@ def test_a_frozen_learner_opponent_plays_as_on_the_batched_payoff_simulator():
     trend = make_trader("trend", game, player_ids=[0])
     pnl, other = evaluate_seat(
         env, lambda e, obs: sample_rows(trend.probabilities(e.int_obs[:, 0]), e._market.uniforms(STREAM_FIRST_SEAT)), 1)
-    seat = _TensorSeat(frozen, game, env.config.num_actions, "frozen")
+    seat = TensorSeat(frozen, game, env.config.num_actions, "frozen")
     expected = play_population([trend, seat], BatchedMarket(env.config, 8, seed_sequence(5, name="seed")))
     assert np.allclose(pnl[0], expected[:, 0]) and np.allclose(other[0], expected[:, 1])
     # seat 1 acts on its own observation: the greedy action of the policy on seat 1's tensors
